@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AcceptanceConfig(AppConfig):
+    """Acceptance of pilot institutions in batches (DESIGN.md §4). Built in issue 6."""
+
+    name = "acceptance"
+    verbose_name = _("Acceptance")

@@ -1,0 +1,281 @@
+"""The organisation: users and their roles, HQ scoring departments, assessment groups with their
+prize tables, institutions and their employees (DESIGN.md §1), and the audit trail."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+CODE_VALIDATOR = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$",
+    _("Use 1–32 letters, digits, '-' or '_', starting with a letter or digit."),
+)
+ZERO = Decimal("0")
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class Role(models.TextChoices):
+    """What a user account may do. One role per account; scope comes with the role."""
+
+    HR = "hr", _("HR staff")  # 人力资源部 / 绩效办
+    SCORER = "scorer", _("Scorer")  # 职能科室评分人, bound to a scoring department
+    HEAD = "head", _("Institution head")  # 一把手, bound to the institution they head
+    ACCEPTANCE = "acceptance", _("Acceptance team member")  # 验收组
+    PAYROLL = "payroll", _("Payroll officer")  # bound to the institutions whose payroll they run
+    AUDITOR = "auditor", _("Auditor")  # 审计 / 领导: reads everything, changes nothing
+
+
+class User(AbstractUser):
+    # Chinese names are one string; first_name/last_name stay unused.
+    name = models.CharField(_("name"), max_length=64, blank=True)
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, blank=True)
+    scoring_department = models.ForeignKey(
+        "orgs.ScoringDepartment",
+        verbose_name=_("scoring department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="scorers",
+    )
+    payroll_institutions = models.ManyToManyField(
+        "orgs.Institution",
+        verbose_name=_("payroll institutions"),
+        blank=True,
+        related_name="payroll_officers",
+    )
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            # A scorer is always bound to a department, and only a scorer is.
+            models.CheckConstraint(
+                condition=(Q(role="scorer") & Q(scoring_department__isnull=False))
+                | (~Q(role="scorer") & Q(scoring_department__isnull=True)),
+                name="user_scorer_has_department",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name or self.username
+
+    def get_full_name(self):
+        return self.name or self.username
+
+    def get_short_name(self):
+        return self.name or self.username
+
+
+class ScoringDepartment(models.Model):
+    """职能科室: a department of group HQ that owns and scores indicators."""
+
+    code = models.CharField(_("code"), max_length=32, unique=True, validators=[CODE_VALIDATOR])
+    name = models.CharField(_("name"), max_length=64, unique=True)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        verbose_name = _("scoring department")
+        verbose_name_plural = _("scoring departments")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self):
+        return self.name
+
+
+class AssessmentGroup(models.Model):
+    """考核组别: institutions of similar type and size, ranked against each other."""
+
+    code = models.CharField(_("code"), max_length=32, unique=True, validators=[CODE_VALIDATOR])
+    name = models.CharField(_("name"), max_length=64, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        verbose_name = _("assessment group")
+        verbose_name_plural = _("assessment groups")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self):
+        return self.name
+
+
+class PrizeLevel(models.IntegerChoices):
+    FIRST = 1, _("First prize")  # 一等奖
+    SECOND = 2, _("Second prize")  # 二等奖
+    THIRD = 3, _("Third prize")  # 三等奖
+
+
+class GroupPrize(models.Model):
+    """One row of a group's prize table: how many institutions win this prize, and how much."""
+
+    group = models.ForeignKey(
+        AssessmentGroup, on_delete=models.CASCADE, related_name="prizes", verbose_name=_("group")
+    )
+    level = models.PositiveSmallIntegerField(_("prize level"), choices=PrizeLevel.choices)
+    winners = models.PositiveSmallIntegerField(_("number of winners"))
+    amount = models.DecimalField(
+        _("prize money (yuan)"), **MONEY, validators=[MinValueValidator(ZERO)]
+    )
+
+    class Meta:
+        verbose_name = _("prize")
+        verbose_name_plural = _("prize table")
+        ordering = ["group", "level"]
+        constraints = [
+            models.UniqueConstraint(fields=["group", "level"], name="groupprize_unique_level"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="groupprize_amount_gte_0"),
+            models.CheckConstraint(condition=Q(level__in=[1, 2, 3]), name="groupprize_level_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.group} {self.get_level_display()}"
+
+
+class Stage(models.TextChoices):
+    """Rollout stage of an institution, in the order it goes through them."""
+
+    SETUP = "setup", _("Environment setup")  # 环境搭建
+    DATA = "data", _("Data collection")  # 数据采集
+    TRAINING = "training", _("Training")  # 集中培训
+    ACCEPTANCE = "acceptance", _("Acceptance")  # 验收
+    TRIAL = "trial", _("Trial run")  # 试运行
+    FORMAL = "formal", _("Formal operation")  # 正式运行
+
+
+class Institution(models.Model):
+    """机构: a unit of the group company, appraised within its assessment group."""
+
+    code = models.CharField(_("code"), max_length=32, unique=True, validators=[CODE_VALIDATOR])
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    # An institution still rolling out may not be in a group yet; it is ranked once it is.
+    group = models.ForeignKey(
+        AssessmentGroup,
+        verbose_name=_("assessment group"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="institutions",
+    )
+    head = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("head"),  # 一把手
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="headed_institution",
+    )
+    is_pilot = models.BooleanField(_("pilot"), default=False)  # 试点机构
+    stage = models.CharField(
+        _("rollout stage"), max_length=16, choices=Stage.choices, default=Stage.SETUP
+    )
+    formal_headcount = models.PositiveIntegerField(_("formal headcount"), default=0)  # 编制人数
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("institution")
+        verbose_name_plural = _("institutions")
+        ordering = ["code"]
+        indexes = [
+            models.Index(fields=["group", "code"], name="institution_group_code"),
+            models.Index(fields=["stage"], name="institution_stage"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Employee(models.Model):
+    """员工 of an institution, with the fixed monthly parts of their wage."""
+
+    staff_number = models.CharField(
+        _("staff number"), max_length=32, unique=True, validators=[CODE_VALIDATOR]
+    )
+    name = models.CharField(_("name"), max_length=64)
+    institution = models.ForeignKey(
+        Institution,
+        verbose_name=_("institution"),
+        on_delete=models.PROTECT,
+        related_name="employees",
+    )
+    post = models.CharField(_("post"), max_length=64)  # 岗位
+    post_coefficient = models.DecimalField(  # 岗位系数
+        _("post coefficient"), max_digits=5, decimal_places=2
+    )
+    is_formal = models.BooleanField(_("formal staff"), default=True)  # 正式在编
+    is_active = models.BooleanField(_("active"), default=True)
+    post_wage = models.DecimalField(_("post wage"), **MONEY, default=ZERO)  # 岗位工资
+    grade_wage = models.DecimalField(_("grade wage"), **MONEY, default=ZERO)  # 薪级工资
+    special_allowance = models.DecimalField(  # 特殊岗位津贴
+        _("special post allowance"), **MONEY, default=ZERO
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("employee")
+        verbose_name_plural = _("employees")
+        ordering = ["institution", "staff_number"]
+        indexes = [
+            models.Index(fields=["institution", "staff_number"], name="employee_inst_staffno"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(post_coefficient__gt=0), name="employee_post_coefficient_gt_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(post_wage__gte=0) & Q(grade_wage__gte=0) & Q(special_allowance__gte=0),
+                name="employee_wage_parts_gte_0",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.staff_number})"
+
+    @property
+    def fixed_monthly_wage(self) -> Decimal:
+        return self.post_wage + self.grade_wage + self.special_allowance
+
+
+class AuditEvent(models.Model):
+    """Who changed what, when, from what to what. Written by services in the same transaction as
+    the change; never updated or deleted."""
+
+    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=64)
+    object_type = models.CharField(_("object type"), max_length=64)
+    object_id = models.CharField(_("object id"), max_length=64)
+    object_repr = models.CharField(_("object"), max_length=200)
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise RuntimeError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("Audit events are append-only.")

@@ -1,0 +1,207 @@
+"""Pages of the organisation. Thin: they parse input, call orgs.access / selectors / services,
+and render. Every view is login-only and role-checked; objects come through orgs.access."""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from . import access, importing, selectors, services
+from .filters import EmployeeFilterSet, InstitutionFilterSet
+from .forms import GroupForm, ImportForm, InstitutionForm
+from .models import AssessmentGroup, Role
+
+INSTITUTIONS_PER_PAGE = 25
+EMPLOYEES_PER_PAGE = 50
+
+
+def role_required(*roles):
+    """Login first; then the user must hold one of `roles` (any role if none given), else 403."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(request, *args, **kwargs):
+            if not access.has_role(request.user, *roles):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _page(request, queryset, per_page):
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+def _querystring_without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+@login_required
+def home(request):
+    """One home page per role; a user without a role is told to ask HR for one."""
+    user = request.user
+    role = access.user_role(user)
+    if role is None:
+        return render(request, "orgs/home_norole.html", status=403)
+    context = {"overview": selectors.institution_overview(user=user)}
+    if role == Role.HEAD:
+        context["institution"] = access.institutions_visible_to(user).select_related("group").first()
+    elif role == Role.SCORER:
+        context["department"] = user.scoring_department
+    elif role == Role.PAYROLL:
+        context["institutions"] = selectors.institution_list(user=user)
+    elif role in (Role.HR, Role.AUDITOR):
+        context["groups"] = selectors.group_list()
+    return render(request, f"orgs/home_{role}.html", context)
+
+
+@role_required()
+def institution_list(request):
+    filterset = InstitutionFilterSet(
+        request.GET or None, queryset=selectors.institution_list(user=request.user)
+    )
+    # The group choices a user is offered are the groups of institutions they may see.
+    filterset.form.fields["group"].queryset = AssessmentGroup.objects.filter(
+        institutions__in=access.institutions_visible_to(request.user)
+    ).distinct()
+    page = _page(request, filterset.qs, INSTITUTIONS_PER_PAGE)
+    context = {
+        "filter": filterset,
+        "page_obj": page,
+        "querystring": _querystring_without_page(request),
+    }
+    template = "orgs/_institution_table.html" if request.htmx else "orgs/institution_list.html"
+    return render(request, template, context)
+
+
+@role_required()
+def institution_detail(request, code):
+    institution = access.institution_get_for_user(request.user, code=code)
+    counts = institution.employees.filter(is_active=True).aggregate(
+        total=Count("id"), formal=Count("id", filter=Q(is_formal=True))
+    )
+    context = {
+        "institution": institution,
+        "employee_counts": counts,
+        "show_employees": access.can_view_employees(request.user),
+    }
+    return render(request, "orgs/institution_detail.html", context)
+
+
+@role_required(*access.ROLES_SEEING_EMPLOYEES)
+def institution_employees(request, code):
+    institution = access.institution_get_for_user(request.user, code=code)
+    filterset = EmployeeFilterSet(
+        request.GET or None,
+        queryset=selectors.employee_list(user=request.user, institution=institution),
+    )
+    page = _page(request, filterset.qs, EMPLOYEES_PER_PAGE)
+    context = {
+        "institution": institution,
+        "filter": filterset,
+        "page_obj": page,
+        "querystring": _querystring_without_page(request),
+    }
+    return render(request, "orgs/employee_list.html", context)
+
+
+def _apply_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+@role_required(Role.HR)
+@require_http_methods(["GET", "POST"])
+def institution_edit(request, code=None):
+    institution = access.institution_get_for_user(request.user, code=code) if code else None
+    form = InstitutionForm(request.POST or None, instance=institution)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if institution is None:
+                institution = services.institution_create(
+                    actor=request.user, **form.institution_fields()
+                )
+                messages.success(request, _("Institution %(name)s created.") % {"name": institution})
+            else:
+                institution = services.institution_update(
+                    actor=request.user, institution=institution, **form.institution_fields()
+                )
+                messages.success(request, _("Institution %(name)s saved.") % {"name": institution})
+            return redirect("orgs:institution_detail", code=institution.code)
+        except ValidationError as e:
+            _apply_errors(form, e)
+    return render(request, "orgs/institution_form.html", {"form": form, "institution": institution})
+
+
+@role_required()
+def group_list(request):
+    return render(request, "orgs/group_list.html", {"groups": selectors.group_list()})
+
+
+@role_required(Role.HR)
+@require_http_methods(["GET", "POST"])
+def group_edit(request, pk=None):
+    group = get_object_or_404(AssessmentGroup, pk=pk) if pk else None
+    form = GroupForm(request.POST or None, instance=group)
+    if request.method == "POST" and form.is_valid():
+        prizes = services.prize_rows_from_mapping(form.cleaned_data)
+        try:
+            if group is None:
+                group = services.group_create(
+                    actor=request.user, prizes=prizes, **form.group_fields()
+                )
+                messages.success(request, _("Group %(name)s created.") % {"name": group})
+            else:
+                group = services.group_update(
+                    actor=request.user, group=group, prizes=prizes, **form.group_fields()
+                )
+                messages.success(request, _("Group %(name)s saved.") % {"name": group})
+            return redirect("orgs:group_list")
+        except ValidationError as e:
+            _apply_errors(form, e)
+    return render(request, "orgs/group_form.html", {"form": form, "group": group})
+
+
+@role_required(Role.HR)
+def import_template(request):
+    """The empty workbook HR fills in: both sheets, Chinese headers, an example row each."""
+    return FileResponse(
+        importing.template_workbook_bytes(),
+        as_attachment=True,
+        filename=importing.TEMPLATE_FILENAME,
+        content_type=importing.XLSX_CONTENT_TYPE,
+    )
+
+
+@role_required(Role.HR)
+@require_http_methods(["GET", "POST"])
+def import_upload(request):
+    form = ImportForm(request.POST or None, request.FILES or None)
+    result = errors = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = importing.orgs_workbook_import(actor=request.user, file=form.cleaned_data["file"])
+        except importing.ImportFailed as failure:
+            errors = failure.errors
+    status = 400 if errors else 200
+    return render(
+        request,
+        "orgs/import.html",
+        {"form": form, "result": result, "errors": errors},
+        status=status,
+    )

@@ -1,0 +1,71 @@
+"""Shared fixtures: the personas every page and endpoint is checked with.
+
+Personas: HR, head of institution A, head of institution B, a scorer of department X,
+an acceptance team member, a payroll officer bound to A, an auditor, and anonymous.
+"""
+
+import pytest
+from django.test import Client
+
+from orgs.models import Role
+
+from .factories import (
+    PASSWORD,
+    AssessmentGroupFactory,
+    EmployeeFactory,
+    InstitutionFactory,
+    ScoringDepartmentFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(db):
+    """Two groups, institutions A and B (with heads), a non-pilot C, employees in each,
+    and one user per role."""
+    g1 = AssessmentGroupFactory(code="G1", name="第一组")
+    g2 = AssessmentGroupFactory(code="G2", name="第二组")
+    dept = ScoringDepartmentFactory(code="AQ", name="安全生产科")
+    head_a = UserFactory(username="head_a", name="甲一把手", role=Role.HEAD)
+    head_b = UserFactory(username="head_b", name="乙一把手", role=Role.HEAD)
+    inst_a = InstitutionFactory(code="A01", name="甲机构", group=g1, head=head_a, is_pilot=True)
+    inst_b = InstitutionFactory(code="B01", name="乙机构", group=g2, head=head_b, is_pilot=True)
+    inst_c = InstitutionFactory(code="C01", name="丙机构", group=g1, is_pilot=False)
+    for inst, prefix in ((inst_a, "A"), (inst_b, "B"), (inst_c, "C")):
+        for i in range(3):
+            EmployeeFactory(staff_number=f"{prefix}{i:04d}", institution=inst)
+    payroll = UserFactory(username="payroll", role=Role.PAYROLL)
+    payroll.payroll_institutions.add(inst_a)
+    users = {
+        "hr": UserFactory(username="hr", role=Role.HR),
+        "head_a": head_a,
+        "head_b": head_b,
+        "scorer": UserFactory(username="scorer", role=Role.SCORER, scoring_department=dept),
+        "acceptance": UserFactory(username="acceptance", role=Role.ACCEPTANCE),
+        "payroll": payroll,
+        "auditor": UserFactory(username="auditor", role=Role.AUDITOR),
+        "norole": UserFactory(username="norole", role=""),
+    }
+    return type(
+        "World",
+        (),
+        {"g1": g1, "g2": g2, "dept": dept, "a": inst_a, "b": inst_b, "c": inst_c, "users": users},
+    )
+
+
+@pytest.fixture
+def client_for(world):
+    """client_for('hr') → a Django test client logged in as that persona; 'anonymous' → none."""
+
+    def make(persona: str) -> Client:
+        client = Client()
+        if persona != "anonymous":
+            assert client.login(username=world.users[persona].username, password=PASSWORD)
+        return client
+
+    return make
