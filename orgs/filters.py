@@ -10,9 +10,13 @@ from .models import AssessmentGroup, Employee, Institution, Stage
 class InstitutionFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("Search"))
     group = django_filters.ModelChoiceFilter(
-        queryset=AssessmentGroup.objects.all(), label=_("Assessment group"), empty_label=_("All groups")
+        queryset=AssessmentGroup.objects.all(),
+        label=_("Assessment group"),
+        empty_label=_("All groups"),
     )
-    stage = django_filters.ChoiceFilter(choices=Stage.choices, label=_("Rollout stage"), empty_label=_("All stages"))
+    stage = django_filters.ChoiceFilter(
+        choices=Stage.choices, label=_("Rollout stage"), empty_label=_("All stages")
+    )
     is_pilot = django_filters.BooleanFilter(label=_("Pilot"))
 
     class Meta:

@@ -33,6 +33,9 @@ class GroupForm(forms.ModelForm):
                 initial=prize.amount if prize else Decimal("0"),
             )
 
+    def main_fields(self):
+        return [self[name] for name in self.Meta.fields]
+
     def prize_field_rows(self):
         return [
             (label, self[f"winners_{level}"], self[f"amount_{level}"])

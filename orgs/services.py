@@ -148,11 +148,16 @@ def _head_clean(institution: Institution) -> None:
     if head is None:
         return
     if head.role != Role.HEAD:
-        raise ValidationError({"head": _("The head must be a user account with the role 'Institution head'.")})
+        raise ValidationError(
+            {"head": _("The head must be a user account with the role 'Institution head'.")}
+        )
     other = Institution.objects.filter(head=head).exclude(pk=institution.pk).first()
     if other is not None:
         raise ValidationError(
-            {"head": _("%(user)s already heads %(institution)s.") % {"user": head, "institution": other}}
+            {
+                "head": _("%(user)s already heads %(institution)s.")
+                % {"user": head, "institution": other}
+            }
         )
 
 

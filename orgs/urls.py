@@ -9,7 +9,11 @@ urlpatterns = [
     path("institutions/new/", views.institution_edit, name="institution_create"),
     path("institutions/<str:code>/", views.institution_detail, name="institution_detail"),
     path("institutions/<str:code>/edit/", views.institution_edit, name="institution_edit"),
-    path("institutions/<str:code>/employees/", views.institution_employees, name="institution_employees"),
+    path(
+        "institutions/<str:code>/employees/",
+        views.institution_employees,
+        name="institution_employees",
+    ),
     path("groups/", views.group_list, name="group_list"),
     path("groups/new/", views.group_edit, name="group_create"),
     path("groups/<int:pk>/edit/", views.group_edit, name="group_edit"),

@@ -57,7 +57,9 @@ def home(request):
         return render(request, "orgs/home_norole.html", status=403)
     context = {"overview": selectors.institution_overview(user=user)}
     if role == Role.HEAD:
-        context["institution"] = access.institutions_visible_to(user).select_related("group").first()
+        context["institution"] = (
+            access.institutions_visible_to(user).select_related("group").first()
+        )
     elif role == Role.SCORER:
         context["department"] = user.scoring_department
     elif role == Role.PAYROLL:
@@ -136,7 +138,9 @@ def institution_edit(request, code=None):
                 institution = services.institution_create(
                     actor=request.user, **form.institution_fields()
                 )
-                messages.success(request, _("Institution %(name)s created.") % {"name": institution})
+                messages.success(
+                    request, _("Institution %(name)s created.") % {"name": institution}
+                )
             else:
                 institution = services.institution_update(
                     actor=request.user, institution=institution, **form.institution_fields()
@@ -195,7 +199,9 @@ def import_upload(request):
     result = errors = None
     if request.method == "POST" and form.is_valid():
         try:
-            result = importing.orgs_workbook_import(actor=request.user, file=form.cleaned_data["file"])
+            result = importing.orgs_workbook_import(
+                actor=request.user, file=form.cleaned_data["file"]
+            )
         except importing.ImportFailed as failure:
             errors = failure.errors
     status = 400 if errors else 200

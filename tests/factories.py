@@ -49,6 +49,7 @@ class AssessmentGroupFactory(DjangoModelFactory):
     class Meta:
         model = AssessmentGroup
         django_get_or_create = ("code",)
+        skip_postgeneration_save = True
 
     code = factory.Sequence(lambda n: f"G{n}")
     name = factory.Sequence(lambda n: f"第{n}组")

@@ -1,0 +1,207 @@
+"""API views of the organisation. Thin, like the HTML views: objects come through orgs.access
+(outside the caller's scope → 404), writes go through orgs.services (which also audit), reads
+reuse the filter sets of the HTML lists. Employees are read-only here: they are written by the
+Excel import."""
+
+import django_filters
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+
+from orgs import access, selectors, services
+from orgs.filters import EmployeeFilterSet, InstitutionFilterSet
+from orgs.models import Role
+
+from .permissions import CanViewEmployees, ReadOnlyUnlessHR
+from .serializers import EmployeeSerializer, GroupSerializer, InstitutionSerializer, MeSerializer
+
+# Roles whose scope is a list of institutions bound to the user (shown in me/).
+ROLES_BOUND_TO_INSTITUTIONS = frozenset({Role.HEAD, Role.PAYROLL})
+
+
+def drf_validation_error(error: DjangoValidationError) -> serializers.ValidationError:
+    """A service's ValidationError as DRF's, keeping the field names (400 with field errors)."""
+    if hasattr(error, "error_dict"):
+        return serializers.ValidationError(
+            {
+                api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field: messages
+                for field, messages in error.message_dict.items()
+            }
+        )
+    return serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: error.messages})
+
+
+class MeViewSet(viewsets.ViewSet):
+    """Who the caller is, and what their role lets them reach."""
+
+    @extend_schema(responses=MeSerializer, operation_id="me_retrieve")
+    def list(self, request):
+        user = request.user
+        institutions = None
+        if user.role in ROLES_BOUND_TO_INSTITUTIONS:
+            institutions = list(
+                access.institutions_visible_to(user).order_by("code").values_list("code", flat=True)
+            )
+        me = {
+            "username": user.username,
+            "name": user.name,
+            "role": user.role,
+            "role_label": user.get_role_display(),
+            "scoring_department": user.scoring_department,
+            "institutions": institutions,
+            "can_manage_orgs": access.can_manage_orgs(user),
+            "can_view_employees": access.can_view_employees(user),
+        }
+        return Response(MeSerializer(me).data)
+
+
+class GroupViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Assessment groups (考核组别) with their prize tables. Everyone with a role reads; HR writes.
+    Groups are not deleted through the API."""
+
+    serializer_class = GroupSerializer
+    permission_classes = [ReadOnlyUnlessHR]
+
+    def get_queryset(self):
+        return selectors.group_list()
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        prizes = [services.PrizeRow(**row) for row in data.pop("prizes")]
+        try:
+            group = services.group_create(actor=self.request.user, prizes=prizes, **data)
+        except DjangoValidationError as e:
+            raise drf_validation_error(e) from e
+        serializer.instance = self.get_queryset().get(pk=group.pk)
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        # PATCH without "prizes" keeps the prize table; PUT requires it.
+        rows = data.pop("prizes", None)
+        prizes = None if rows is None else [services.PrizeRow(**row) for row in rows]
+        try:
+            group = services.group_update(
+                actor=self.request.user, group=serializer.instance, prizes=prizes, **data
+            )
+        except DjangoValidationError as e:
+            raise drf_validation_error(e) from e
+        serializer.instance = self.get_queryset().get(pk=group.pk)
+
+
+class InstitutionViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Institutions (机构) in the caller's scope, looked up by code. HR creates and updates them;
+    they are not deleted through the API."""
+
+    serializer_class = InstitutionSerializer
+    permission_classes = [ReadOnlyUnlessHR]
+    filterset_class = InstitutionFilterSet
+    lookup_field = "code"
+
+    def get_queryset(self):
+        return (
+            access.institutions_visible_to(self.request.user)
+            .select_related("group", "head")
+            .order_by("code")
+        )
+
+    def get_object(self):
+        institution = access.institution_get_for_user(self.request.user, code=self.kwargs["code"])
+        self.check_object_permissions(self.request, institution)
+        return institution
+
+    def perform_create(self, serializer):
+        try:
+            serializer.instance = services.institution_create(
+                actor=self.request.user, **serializer.validated_data
+            )
+        except DjangoValidationError as e:
+            raise drf_validation_error(e) from e
+
+    def perform_update(self, serializer):
+        try:
+            serializer.instance = services.institution_update(
+                actor=self.request.user,
+                institution=serializer.instance,
+                **serializer.validated_data,
+            )
+        except DjangoValidationError as e:
+            raise drf_validation_error(e) from e
+
+
+class EmployeeAPIFilterSet(EmployeeFilterSet):
+    """The HTML list's employee filters, plus the institution (by code) for the flat list."""
+
+    institution = django_filters.CharFilter(
+        field_name="institution__code", label=_("Institution code")
+    )
+
+    class Meta(EmployeeFilterSet.Meta):
+        fields = ["institution", *EmployeeFilterSet.Meta.fields]
+
+
+class EmployeeViewSet(viewsets.ReadOnlyModelViewSet):
+    """Employees (员工) of the institutions in the caller's scope, with their fixed wage parts.
+    Scorers and acceptance team members never see employee data (403)."""
+
+    serializer_class = EmployeeSerializer
+    permission_classes = [CanViewEmployees]
+    filterset_class = EmployeeAPIFilterSet
+
+    def get_queryset(self):
+        return (
+            access.employees_visible_to(self.request.user)
+            .select_related("institution")
+            .order_by("institution__code", "staff_number")
+        )
+
+    def get_object(self):
+        employee = access.employee_get_for_user(self.request.user, pk=self.kwargs["pk"])
+        self.check_object_permissions(self.request, employee)
+        return employee
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "institution_code",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                description=_("Code of the institution."),
+            )
+        ]
+    )
+)
+class InstitutionEmployeeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The employees of one institution; an institution outside the caller's scope is 404."""
+
+    serializer_class = EmployeeSerializer
+    permission_classes = [CanViewEmployees]
+    filterset_class = EmployeeFilterSet
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no institution
+            return access.employees_visible_to(None)
+        institution = access.institution_get_for_user(
+            self.request.user, code=self.kwargs["institution_code"]
+        )
+        return selectors.employee_list(
+            user=self.request.user, institution=institution
+        ).select_related("institution")
