@@ -11,6 +11,7 @@ Three ways to run, chosen by the environment alone (docs/CONFIGURATION.md):
   start without a strong ``SECRET_KEY`` and an explicit ``ALLOWED_HOSTS``.
 """
 
+import os
 import secrets
 from pathlib import Path
 
@@ -144,6 +145,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the dev server read while a management command writes.
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL;"
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
+    # A file, not memory, so a Celery worker process started by a test can open it too.
+    # Named per process, so two test runs in one checkout never share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test_db_{os.getpid()}.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "orgs.User"
@@ -222,8 +226,9 @@ IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
 # --- REST API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # Token first: an anonymous API call gets 401 with `WWW-Authenticate: Token`.
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     # Deny by default: every API view must be reached by an authenticated user with a role,
     # and each view narrows further.

@@ -148,7 +148,7 @@ VISIBLE_INSTITUTIONS = {
 }
 
 
-@pytest.mark.parametrize("persona", PERSONAS + ["anonymous"])
+@pytest.mark.parametrize("persona", [*PERSONAS, "anonymous"])
 def test_institution_list_scope(client_for, persona):
     response = client_for(persona).get(API + "institutions/")
     if persona in VISIBLE_INSTITUTIONS:
@@ -394,11 +394,19 @@ def test_group_put_requires_prizes(client_for, world):
         ({"code": "bad code", "name": "坏", "prizes": []}, "code"),
         ({"code": "G3", "name": "第三组", "prizes": [PRIZES_G3[0], PRIZES_G3[0]]}, "prizes"),
         (
-            {"code": "G3", "name": "第三组", "prizes": [{"level": 1, "winners": 1, "amount": "-1"}]},
+            {
+                "code": "G3",
+                "name": "第三组",
+                "prizes": [{"level": 1, "winners": 1, "amount": "-1"}],
+            },
             "prizes",
         ),
         (
-            {"code": "G3", "name": "第三组", "prizes": [{"level": 1, "winners": 1, "amount": "1.005"}]},
+            {
+                "code": "G3",
+                "name": "第三组",
+                "prizes": [{"level": 1, "winners": 1, "amount": "1.005"}],
+            },
             "prizes",
         ),
         (

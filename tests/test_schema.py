@@ -1,0 +1,59 @@
+"""The OpenAPI schema: generated without a single drf-spectacular warning, valid, served only to
+users with a role, and its docs page works offline (Swagger UI from our own static files)."""
+
+import re
+
+import pytest
+import yaml
+from django.core.management import call_command
+
+API_PATHS = {
+    "/api/v1/me/",
+    "/api/v1/groups/",
+    "/api/v1/groups/{id}/",
+    "/api/v1/institutions/",
+    "/api/v1/institutions/{code}/",
+    "/api/v1/institutions/{institution_code}/employees/",
+    "/api/v1/employees/",
+    "/api/v1/employees/{id}/",
+}
+
+
+@pytest.mark.django_db
+def test_schema_generates_without_warnings_and_validates(tmp_path):
+    path = tmp_path / "schema.yaml"
+    # --fail-on-warn raises if spectacular reported any warning or error while generating.
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(path))
+    schema = yaml.safe_load(path.read_text())
+    assert set(schema["paths"]) == API_PATHS
+    # No DELETE anywhere: groups and institutions are not deleted through the API.
+    assert not any("delete" in ops for ops in schema["paths"].values())
+    # Money is a decimal string, never a float.
+    wage = schema["components"]["schemas"]["Employee"]["properties"]["post_wage"]
+    assert wage["type"] == "string"
+    assert wage["format"] == "decimal"
+
+
+def test_schema_served_to_hr(client_for):
+    response = client_for("hr").get("/api/schema/")
+    assert response.status_code == 200
+    schema = yaml.safe_load(response.content)
+    assert "/api/v1/institutions/" in schema["paths"]
+
+
+@pytest.mark.parametrize("url", ["/api/schema/", "/api/docs/"])
+def test_schema_and_docs_refused_without_role(client_for, url):
+    assert client_for("anonymous").get(url).status_code in (401, 403)
+    assert client_for("norole").get(url).status_code == 403
+
+
+def test_docs_use_local_static_only(client_for):
+    response = client_for("hr").get("/api/docs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assets = re.findall(r'<(?:script|link)\b[^>]*\b(?:src|href)="([^"]+)"', html)
+    assert any(a.endswith("swagger-ui-bundle.js") for a in assets)
+    for asset in assets:
+        assert not re.match(r"^(https?:)?//", asset), asset
+        assert asset.startswith("/static/"), asset
+    assert not re.search(r'src="(https?:)?//', html)
