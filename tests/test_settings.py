@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 STRONG_KEY = "k3y-" + "x7Qp9vZr2Lm5Nw8Ty4Bc6Hd1Jf0Gs3Ak" * 2
 SETTINGS_VARS = (
     "DJANGO_ENV", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "DEBUG",
-    "CELERY_TASK_ALWAYS_EAGER", "DATA_DIR",
+    "CELERY_TASK_ALWAYS_EAGER", "DATA_DIR", "DJANGO_ALLOW_ASYNC_UNSAFE",
 )  # fmt: skip
 
 

@@ -1,0 +1,74 @@
+"""seed_demo: realistic, deterministic, and safe to run twice; every demo account lands on its
+own home page and sees what its role allows."""
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Count
+from django.test import Client
+
+from orgs.management.commands.seed_demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from orgs.models import AssessmentGroup, Employee, Institution, Role, ScoringDepartment, User
+
+
+def _state():
+    return (
+        list(
+            Institution.objects.values_list(
+                "code", "name", "group__code", "head__username", "stage"
+            )
+        ),
+        list(Employee.objects.values_list("staff_number", "name", "post_wage", "grade_wage")),
+        list(User.objects.values_list("username", "role")),
+    )
+
+
+@pytest.fixture
+def seeded(db):
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+
+def test_seed_demo_is_realistic(seeded):
+    sizes = dict(AssessmentGroup.objects.annotate(n=Count("institutions")).values_list("code", "n"))
+    assert sizes == {"G1": 7, "G2": 4, "G3": 5}
+    assert Institution.objects.filter(is_pilot=True).count() >= 15  # three batches of 5 to 8
+    assert {"安全生产科", "党建办", "督查室", "人力资源部"} <= set(
+        ScoringDepartment.objects.values_list("name", flat=True)
+    )
+    assert 300 <= Employee.objects.count() <= 800
+    assert not Institution.objects.filter(head__isnull=True).exists()
+    assert {role for _, _, role in DEMO_ACCOUNTS} == set(Role.values)
+    # Prize money of group 3 is the smaller table of the rules.
+    g3 = AssessmentGroup.objects.get(code="G3")
+    assert [str(p.amount) for p in g3.prizes.order_by("level")] == [
+        "15000.00",
+        "10000.00",
+        "5000.00",
+    ]
+
+
+def test_seed_demo_twice_duplicates_nothing(seeded):
+    before = _state()
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert _state() == before
+
+
+@pytest.mark.parametrize(("username", "name", "role"), DEMO_ACCOUNTS)
+def test_every_demo_account_lands_on_its_own_home(seeded, username, name, role):
+    client = Client()
+    response = client.post("/login/", {"username": username, "password": DEMO_PASSWORD})
+    assert response.status_code == 302 and response["Location"] == "/"
+    home = client.get("/")
+    assert home.status_code == 200
+    assert [t.name for t in home.templates][0] == f"orgs/home_{role}.html"
+    assert name in home.content.decode()
+
+
+def test_demo_head_sees_only_own_institution(seeded):
+    client = Client()
+    client.login(username="head", password=DEMO_PASSWORD)
+    own = Institution.objects.get(head__username="head")
+    other = Institution.objects.get(head__username="head2")
+    assert client.get(f"/orgs/institutions/{own.code}/").status_code == 200
+    assert client.get(f"/orgs/institutions/{other.code}/").status_code == 404
+    listed = client.get("/api/v1/institutions/").json()
+    assert [row["code"] for row in listed["results"]] == [own.code]
