@@ -59,7 +59,7 @@ def test_every_demo_account_lands_on_its_own_home(seeded, username, name, role):
     assert response.status_code == 302 and response["Location"] == "/"
     home = client.get("/")
     assert home.status_code == 200
-    assert [t.name for t in home.templates][0] == f"orgs/home_{role}.html"
+    assert home.templates[0].name == f"orgs/home_{role}.html"
     assert name in home.content.decode()
 
 
