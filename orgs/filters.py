@@ -1,10 +1,15 @@
 """Filter sets shared by the HTML lists and the API (one definition of what can be filtered)."""
 
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from .models import AssessmentGroup, Employee, Institution, Stage
+
+
+def _yes_no_select():
+    return forms.Select(choices=[("", _("All")), ("true", _("Yes")), ("false", _("No"))])
 
 
 class InstitutionFilterSet(django_filters.FilterSet):
@@ -17,7 +22,7 @@ class InstitutionFilterSet(django_filters.FilterSet):
     stage = django_filters.ChoiceFilter(
         choices=Stage.choices, label=_("Rollout stage"), empty_label=_("All stages")
     )
-    is_pilot = django_filters.BooleanFilter(label=_("Pilot"))
+    is_pilot = django_filters.BooleanFilter(label=_("Pilot"), widget=_yes_no_select())
 
     class Meta:
         model = Institution
@@ -32,8 +37,8 @@ class InstitutionFilterSet(django_filters.FilterSet):
 
 class EmployeeFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("Search"))
-    is_formal = django_filters.BooleanFilter(label=_("Formal staff"))
-    is_active = django_filters.BooleanFilter(label=_("Active"))
+    is_formal = django_filters.BooleanFilter(label=_("Formal staff"), widget=_yes_no_select())
+    is_active = django_filters.BooleanFilter(label=_("Active"), widget=_yes_no_select())
 
     class Meta:
         model = Employee

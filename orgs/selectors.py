@@ -1,6 +1,6 @@
 """Reads of the organisation, always starting from what the user may see (orgs.access)."""
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from .access import employees_visible_to, institutions_visible_to
 from .models import AssessmentGroup, Employee, Institution, Stage
@@ -12,7 +12,8 @@ def institution_list(*, user) -> QuerySet[Institution]:
         institutions_visible_to(user)
         .select_related("group", "head")
         .annotate(employee_count=Count("employees", filter=Q(employees__is_active=True)))
-        .order_by("group__sort_order", "code")
+        # Grouped institutions first, by group; those not yet in a group after them.
+        .order_by(F("group__sort_order").asc(nulls_last=True), "code")
     )
 
 

@@ -7,12 +7,19 @@ app_name = "orgs"
 urlpatterns = [
     path("institutions/", views.institution_list, name="institution_list"),
     path("institutions/new/", views.institution_edit, name="institution_create"),
+    # Before institutions/<code>/, which would otherwise take "export.xlsx" for a code.
+    path("institutions/export.xlsx", views.institution_export, name="institution_export"),
     path("institutions/<str:code>/", views.institution_detail, name="institution_detail"),
     path("institutions/<str:code>/edit/", views.institution_edit, name="institution_edit"),
     path(
         "institutions/<str:code>/employees/",
         views.institution_employees,
         name="institution_employees",
+    ),
+    path(
+        "institutions/<str:code>/employees/export.xlsx",
+        views.institution_employees_export,
+        name="institution_employees_export",
     ),
     path("groups/", views.group_list, name="group_list"),
     path("groups/new/", views.group_edit, name="group_create"),

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from . import access, importing, selectors, services
+from . import access, exporting, importing, selectors, services
 from .filters import EmployeeFilterSet, InstitutionFilterSet
 from .forms import GroupForm, ImportForm, InstitutionForm
 from .models import AssessmentGroup, Role
@@ -69,8 +69,8 @@ def home(request):
     return render(request, f"orgs/home_{role}.html", context)
 
 
-@role_required()
-def institution_list(request):
+def _institution_filterset(request) -> InstitutionFilterSet:
+    """The list page's filters over the user's institutions; the export uses the same."""
     filterset = InstitutionFilterSet(
         request.GET or None, queryset=selectors.institution_list(user=request.user)
     )
@@ -78,6 +78,12 @@ def institution_list(request):
     filterset.form.fields["group"].queryset = AssessmentGroup.objects.filter(
         institutions__in=access.institutions_visible_to(request.user)
     ).distinct()
+    return filterset
+
+
+@role_required()
+def institution_list(request):
+    filterset = _institution_filterset(request)
     page = _page(request, filterset.qs, INSTITUTIONS_PER_PAGE)
     context = {
         "filter": filterset,
@@ -117,6 +123,31 @@ def institution_employees(request, code):
         "querystring": _querystring_without_page(request),
     }
     return render(request, "orgs/employee_list.html", context)
+
+
+@role_required()
+def institution_export(request):
+    """The institutions the list page shows, with its filters, all pages, as an Excel workbook
+    in the import's layout."""
+    filterset = _institution_filterset(request)
+    return FileResponse(
+        exporting.institutions_workbook(user=request.user, queryset=filterset.qs),
+        as_attachment=True,
+        filename=exporting.institutions_filename(),
+        content_type=importing.XLSX_CONTENT_TYPE,
+    )
+
+
+@role_required(*access.ROLES_SEEING_EMPLOYEES)
+def institution_employees_export(request, code):
+    """Every employee of the institution, as an Excel workbook in the import's layout."""
+    institution = access.institution_get_for_user(request.user, code=code)
+    return FileResponse(
+        exporting.employees_workbook(user=request.user, institution=institution),
+        as_attachment=True,
+        filename=exporting.employees_filename(institution),
+        content_type=importing.XLSX_CONTENT_TYPE,
+    )
 
 
 def _apply_errors(form, error: ValidationError) -> None:

@@ -438,7 +438,7 @@ def test_too_large_a_file_is_refused(world, hr, settings):
 
 
 def test_too_many_rows_are_refused(world, hr, monkeypatch):
-    monkeypatch.setattr(importing, "MAX_ROWS_PER_SHEET", 5)
+    monkeypatch.setattr(importing.reading, "MAX_ROWS_PER_SHEET", 5)
     buffer = xlsx(employees=[emp_row(f"E{i}") for i in range(6)])
     errors = failure_of(buffer, hr).errors
     assert [(e.sheet, e.row, e.column) for e in errors] == [("员工", 7, "")]

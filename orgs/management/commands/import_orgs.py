@@ -1,5 +1,5 @@
 """Import institutions and employees from an Excel workbook (the same template and rules as the
-upload page, orgs/importing.py): all or nothing, every change audited under the given HR user."""
+upload page, orgs/importing/): all or nothing, every change audited under the given HR user."""
 
 from django.core.management.base import BaseCommand, CommandError
 

@@ -97,13 +97,13 @@ EMPLOYEES_PER_GROUP = {"G1": (20, 30), "G2": (12, 16), "G3": (6, 10), None: (8, 
 
 DEMO_ACCOUNTS = [
     # username, name, role
-    ("hr", "人力资源部 王敏", Role.HR),
-    ("scorer", "安全生产科 李强", Role.SCORER),
-    ("head", "东城分公司 张建国", Role.HEAD),
-    ("head2", "西城分公司 刘志海", Role.HEAD),
-    ("acceptance", "验收组 陈洋", Role.ACCEPTANCE),
-    ("payroll", "薪酬专员 杨丽", Role.PAYROLL),
-    ("auditor", "审计 赵刚", Role.AUDITOR),
+    ("hr", "王敏", Role.HR),
+    ("scorer", "李强", Role.SCORER),
+    ("head", "张建国", Role.HEAD),
+    ("head2", "刘志海", Role.HEAD),
+    ("acceptance", "陈洋", Role.ACCEPTANCE),
+    ("payroll", "杨丽", Role.PAYROLL),
+    ("auditor", "赵刚", Role.AUDITOR),
 ]
 
 
@@ -183,7 +183,7 @@ def seed() -> dict:
         head = (
             accounts[username]
             if username
-            else _user(f"head_{code.lower()}", f"{name} {_person_name(rng)}", Role.HEAD)
+            else _user(f"head_{code.lower()}", _person_name(rng), Role.HEAD)
         )
         staff = _seed_employees(rng, code, group.code if group else None)
         institution, _ = Institution.objects.update_or_create(

@@ -1,0 +1,144 @@
+"""Excel export of institutions and employees, in the import's own layout (orgs.importing): the
+same sheet names, the same headers in the same order, and every value in the form the import
+reads (是/否, the stage's Chinese label, the group's code, the head's username). A real HR
+department exports, edits and re-imports, so an exported workbook re-imports unchanged; that is
+also why there is no totals row.
+
+Scope comes from orgs.access like every read: a user exports only what they may see.
+Workbooks are written in openpyxl's write-only mode, row by row, to keep memory flat.
+"""
+
+import io
+from collections.abc import Callable, Iterable
+from datetime import date
+from decimal import Decimal
+
+import openpyxl
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.utils import timezone
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from . import access, selectors
+from .importing import (
+    EMPLOYEE_COLUMNS,
+    EMPLOYEE_SHEET,
+    INSTITUTION_COLUMNS,
+    INSTITUTION_SHEET,
+    STAGE_LABELS_ZH,
+    Column,
+)
+from .importing.reading import MAX_ROWS_PER_SHEET
+from .models import Employee, Institution
+
+HEADER_FONT = Font(bold=True)
+CHUNK_SIZE = 2000
+
+
+def _yes_no(value: bool) -> str:
+    return "是" if value else "否"
+
+
+# What each import column holds, by field, written as the import's parser reads it back.
+INSTITUTION_VALUES: dict[str, Callable[[Institution], object]] = {
+    "code": lambda i: i.code,
+    "name": lambda i: i.name,
+    "group": lambda i: i.group.code if i.group else None,
+    "head": lambda i: i.head.username if i.head else None,
+    "is_pilot": lambda i: _yes_no(i.is_pilot),
+    "stage": lambda i: STAGE_LABELS_ZH[i.stage],
+    "formal_headcount": lambda i: i.formal_headcount,
+}
+EMPLOYEE_VALUES: dict[str, Callable[[Employee], object]] = {
+    "staff_number": lambda e: e.staff_number,
+    "name": lambda e: e.name,
+    "institution": lambda e: e.institution.code,
+    "post": lambda e: e.post,
+    "post_coefficient": lambda e: e.post_coefficient,
+    "is_formal": lambda e: _yes_no(e.is_formal),
+    "post_wage": lambda e: e.post_wage,
+    "grade_wage": lambda e: e.grade_wage,
+    "special_allowance": lambda e: e.special_allowance,
+    "is_active": lambda e: _yes_no(e.is_active),
+}
+
+
+def institutions_workbook(*, user, queryset: QuerySet[Institution]) -> io.BytesIO:
+    """The institutions of `queryset` (the list page's, with its filters) that `user` may see,
+    as the import's 机构 sheet. One query, whatever the number of institutions."""
+    institutions = queryset.filter(
+        pk__in=access.institutions_visible_to(user).values("pk")
+    ).select_related("group", "head")
+    return _workbook(
+        INSTITUTION_SHEET,
+        INSTITUTION_COLUMNS,
+        INSTITUTION_VALUES,
+        institutions.iterator(CHUNK_SIZE),
+    )
+
+
+def employees_workbook(*, user, institution: Institution) -> io.BytesIO:
+    """Every employee of `institution` the user may see (those who left too, 在职 = 否), as the
+    import's 员工 sheet. Raises PermissionDenied for a role that never sees employee data."""
+    if not access.can_view_employees(user):
+        raise PermissionDenied
+    employees = selectors.employee_list(user=user, institution=institution)
+    # Every row is of this one institution: its code needs no join.
+    values = EMPLOYEE_VALUES | {"institution": lambda e: institution.code}
+    return _workbook(EMPLOYEE_SHEET, EMPLOYEE_COLUMNS, values, employees.iterator(CHUNK_SIZE))
+
+
+def institutions_filename(today: date | None = None) -> str:
+    return f"{INSTITUTION_SHEET}_{today or timezone.localdate():%Y%m%d}.xlsx"
+
+
+def employees_filename(institution: Institution, today: date | None = None) -> str:
+    return f"{EMPLOYEE_SHEET}_{institution.code}_{today or timezone.localdate():%Y%m%d}.xlsx"
+
+
+def _workbook(title: str, spec: tuple[Column, ...], values: dict, objects: Iterable) -> io.BytesIO:
+    workbook = openpyxl.Workbook(write_only=True)
+    ws = workbook.create_sheet(title)
+    # Column and sheet settings must come before the first row in write-only mode.
+    for index, column in enumerate(spec, start=1):
+        letter = get_column_letter(index)
+        dimension = ws.column_dimensions[letter]
+        dimension.width = column.width
+        # Rows HR adds take the column's format: text keeps a staff number's leading 0.
+        dimension.number_format = column.number_format
+        if column.choices:
+            validation = DataValidation(
+                type="list", formula1='"{}"'.format(",".join(column.choices)), allow_blank=True
+            )
+            validation.add(f"{letter}2:{letter}{MAX_ROWS_PER_SHEET + 1}")
+            ws.data_validations.append(validation)
+    ws.freeze_panes = "A2"
+    ws.append([_header_cell(ws, column) for column in spec])
+    for obj in objects:
+        ws.append([_cell(ws, column, values[column.field](obj)) for column in spec])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    buffer.seek(0)
+    return buffer
+
+
+def _header_cell(ws, column: Column) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws, value=column.header)
+    cell.font = HEADER_FONT
+    return cell
+
+
+def _cell(ws, column: Column, value) -> WriteOnlyCell:
+    if isinstance(value, Decimal):
+        # openpyxl writes a Decimal through a float ("%.16g": 0.07 becomes 0.07000000000000001).
+        # A numeric cell whose value is text is written as that text, so the number lands in
+        # the file exactly as stored.
+        cell = WriteOnlyCell(ws, value=format(value, "f"))
+        cell.data_type = "n"
+    else:
+        cell = WriteOnlyCell(ws, value=value)
+    cell.number_format = column.number_format
+    return cell

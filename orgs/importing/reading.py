@@ -1,0 +1,183 @@
+"""Reading an uploaded workbook: the file guards (size, a real xlsx, not a decompression bomb)
+and the cells of both sheets, headers matched by name. No database."""
+
+import io
+import zipfile
+from dataclasses import dataclass, field
+
+import openpyxl
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+from openpyxl.utils import get_column_letter
+
+from .columns import (
+    EMPLOYEE_COLUMNS,
+    EMPLOYEE_SHEET,
+    INSTITUTION_COLUMNS,
+    INSTITUTION_SHEET,
+    Column,
+    is_blank,
+)
+from .results import ImportFailed, RowError, file_error
+
+MAX_ROWS_PER_SHEET = 50_000
+# Refused before parsing: 50,000 rows of ten columns unpack to about 30 MB of XML, so anything
+# far beyond that is a decompression bomb, not a workbook.
+MAX_UNPACKED_BYTES = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ColumnRef:
+    header: str
+    letter: str
+    index: int  # 0-based position in the sheet
+
+
+@dataclass
+class SheetData:
+    title: str
+    spec: tuple[Column, ...]
+    columns: dict[str, ColumnRef]  # field -> where its column is
+    rows: list[tuple[int, dict[str, object]]]  # (Excel row number, {field: cell value as read})
+
+    def error(self, row: int, field: str | None, value, message: str) -> RowError:
+        ref = self.columns.get(field) if field else None
+        if ref is not None:
+            return RowError(self.title, row, ref.header, ref.letter, value, message)
+        header = next((c.header for c in self.spec if c.field == field), "")
+        return RowError(self.title, row, header, "", value, message)
+
+
+@dataclass
+class WorkbookData:
+    institutions: SheetData | None = None
+    employees: SheetData | None = None
+    errors: list[RowError] = field(default_factory=list)  # header problems found while reading
+
+
+def workbook_read(file) -> WorkbookData:
+    """The cells of the 机构 and 员工 sheets of an uploaded xlsx. Raises ImportFailed for a file
+    that is too large, not an xlsx, or has neither sheet; header problems are kept in `errors`
+    so they are reported together with the row problems."""
+    content = _read_limited(file)
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
+        raise _not_xlsx() from None
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise file_error(_("The workbook unpacks to too much data to be a real import file."))
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as e:  # openpyxl raises many kinds on malformed input; all mean "not xlsx"
+        raise _not_xlsx() from e
+    data = WorkbookData()
+    try:
+        sheets = {ws.title.strip(): ws for ws in workbook.worksheets}
+        if INSTITUTION_SHEET in sheets:
+            data.institutions = _sheet_read(
+                sheets[INSTITUTION_SHEET], INSTITUTION_SHEET, INSTITUTION_COLUMNS, data.errors
+            )
+        if EMPLOYEE_SHEET in sheets:
+            data.employees = _sheet_read(
+                sheets[EMPLOYEE_SHEET], EMPLOYEE_SHEET, EMPLOYEE_COLUMNS, data.errors
+            )
+    except Exception as e:  # sheets are parsed lazily, so a broken sheet fails here
+        raise _not_xlsx() from e
+    finally:
+        workbook.close()
+    if data.institutions is None and data.employees is None:
+        raise file_error(
+            _(
+                "The workbook has neither a sheet named %(institutions)s "
+                "nor one named %(employees)s."
+            )
+            % {"institutions": INSTITUTION_SHEET, "employees": EMPLOYEE_SHEET}
+        )
+    return data
+
+
+def _not_xlsx() -> ImportFailed:
+    return file_error(_("The file is not an Excel workbook (.xlsx). Start from the template."))
+
+
+def _read_limited(file) -> bytes:
+    limit = settings.IMPORT_MAX_BYTES
+    too_large = file_error(
+        _("The file is larger than %(limit)s; split it into several workbooks.")
+        % {"limit": filesizeformat(limit)}
+    )
+    size = getattr(file, "size", None)
+    if size is not None and size > limit:
+        raise too_large
+    if hasattr(file, "seek"):
+        file.seek(0)
+    content = file.read(limit + 1)
+    if len(content) > limit:
+        raise too_large
+    return content
+
+
+def _header_text(value) -> str:
+    # A trailing * is how people mark required columns by hand; it is not part of the name.
+    return "" if value is None else str(value).strip().rstrip("*＊").strip()
+
+
+def _sheet_is_empty(ws) -> bool:
+    return all(is_blank(v) for row in ws.iter_rows(values_only=True) for v in row)
+
+
+def _sheet_read(ws, title: str, spec, errors: list[RowError]) -> SheetData | None:
+    by_header = {c.header: c for c in spec}
+    header = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
+    columns: dict[str, ColumnRef] = {}
+    unknown = []
+    for index, cell in enumerate(header):
+        name = _header_text(cell)
+        if not name:
+            continue
+        letter = get_column_letter(index + 1)
+        column = by_header.get(name)
+        if column is None:
+            unknown.append((name, letter))
+        elif column.field in columns:
+            message = _("This column appears twice; the other one is column %(letter)s.") % {
+                "letter": columns[column.field].letter
+            }
+            errors.append(RowError(title, 1, name, letter, None, message))
+        else:
+            columns[column.field] = ColumnRef(name, letter, index)
+    # A sheet left empty counts as absent: either sheet may be left out.
+    if not columns and not unknown and _sheet_is_empty(ws):
+        return None
+    allowed = "、".join(c.header for c in spec)
+    message = _("Unknown column; the columns of this sheet are: %(columns)s.") % {
+        "columns": allowed
+    }
+    errors.extend(RowError(title, 1, name, letter, None, message) for name, letter in unknown)
+    for column in spec:
+        if column.required and column.field not in columns:
+            errors.append(
+                RowError(title, 1, column.header, "", None, _("This required column is missing."))
+            )
+    sheet = SheetData(title=title, spec=spec, columns=columns, rows=[])
+    if not columns:
+        return sheet
+    width = max(ref.index for ref in columns.values()) + 1
+    rows = ws.iter_rows(min_row=2, max_col=width, values_only=True)
+    # Read-only openpyxl yields gap rows as empty tuples, so counting gives Excel's row number.
+    for number, values in enumerate(rows, start=2):
+        if all(is_blank(v) for v in values):
+            continue
+        if number > MAX_ROWS_PER_SHEET + 1:
+            message = _(
+                "The sheet has more than %(max)s rows of data; split it into several workbooks."
+            ) % {"max": f"{MAX_ROWS_PER_SHEET:,}"}
+            errors.append(RowError(title, number, message=message))
+            break
+        cells = {
+            f: values[ref.index] if ref.index < len(values) else None for f, ref in columns.items()
+        }
+        sheet.rows.append((number, cells))
+    return sheet
