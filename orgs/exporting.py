@@ -20,7 +20,6 @@ from django.utils import timezone
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 
 from . import access, selectors
 from .importing import (
@@ -31,7 +30,7 @@ from .importing import (
     STAGE_LABELS_ZH,
     Column,
 )
-from .importing.reading import MAX_ROWS_PER_SHEET
+from .importing.template import column_layout
 from .models import Employee, Institution
 
 HEADER_FONT = Font(bold=True)
@@ -104,17 +103,7 @@ def _workbook(title: str, spec: tuple[Column, ...], values: dict, objects: Itera
     ws = workbook.create_sheet(title)
     # Column and sheet settings must come before the first row in write-only mode.
     for index, column in enumerate(spec, start=1):
-        letter = get_column_letter(index)
-        dimension = ws.column_dimensions[letter]
-        dimension.width = column.width
-        # Rows HR adds take the column's format: text keeps a staff number's leading 0.
-        dimension.number_format = column.number_format
-        if column.choices:
-            validation = DataValidation(
-                type="list", formula1='"{}"'.format(",".join(column.choices)), allow_blank=True
-            )
-            validation.add(f"{letter}2:{letter}{MAX_ROWS_PER_SHEET + 1}")
-            ws.data_validations.append(validation)
+        column_layout(ws, get_column_letter(index), column)
     ws.freeze_panes = "A2"
     ws.append([_header_cell(ws, column) for column in spec])
     for obj in objects:

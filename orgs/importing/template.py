@@ -43,7 +43,6 @@ def template_workbook_bytes() -> io.BytesIO:
 
 def _template_sheet(ws, title: str, spec) -> None:
     ws.title = title
-    last_row = MAX_ROWS_PER_SHEET + 1
     for index, column in enumerate(spec, start=1):
         letter = get_column_letter(index)
         head = ws.cell(row=1, column=index, value=column.header)
@@ -53,17 +52,23 @@ def _template_sheet(ws, title: str, spec) -> None:
         example = ws.cell(row=2, column=index, value=column.example)
         example.font = EXAMPLE_FONT
         example.number_format = column.number_format
-        dimension = ws.column_dimensions[letter]
-        dimension.width = column.width
-        # The column's format applies to rows HR adds: text keeps a staff number's leading 0.
-        dimension.number_format = column.number_format
-        if column.choices:
-            validation = DataValidation(
-                type="list", formula1='"{}"'.format(",".join(column.choices)), allow_blank=True
-            )
-            validation.add(f"{letter}2:{letter}{last_row}")
-            ws.add_data_validation(validation)
+        column_layout(ws, letter, column)
     ws.freeze_panes = "A2"
+
+
+def column_layout(ws, letter: str, column) -> None:
+    """Width, number format and the drop-down of allowed values of one column, for the template
+    and for exports alike (in write-only mode, call it before the first row)."""
+    dimension = ws.column_dimensions[letter]
+    dimension.width = column.width
+    # The column's format applies to rows HR adds: text keeps a staff number's leading 0.
+    dimension.number_format = column.number_format
+    if column.choices:
+        validation = DataValidation(
+            type="list", formula1='"{}"'.format(",".join(column.choices)), allow_blank=True
+        )
+        validation.add(f"{letter}2:{letter}{MAX_ROWS_PER_SHEET + 1}")
+        ws.data_validations.append(validation)
 
 
 def _help_sheet(ws) -> None:

@@ -7,18 +7,7 @@ from django.urls import reverse
 from orgs.models import AuditEvent, Institution, Stage
 
 from ..factories import EmployeeFactory, InstitutionFactory
-
-PERSONAS = [
-    "hr",
-    "head_a",
-    "head_b",
-    "scorer",
-    "acceptance",
-    "payroll",
-    "auditor",
-    "norole",
-    "anonymous",
-]
+from ..personas import PERSONAS, statuses
 
 # url name, kwargs, expected status for:  hr  head_a head_b scorer accept payroll auditor norole
 # (anonymous is always sent to the login page)
@@ -50,8 +39,7 @@ def test_page_access(client_for, persona, name, kwargs, expected):
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login"))
     else:
-        statuses = dict(zip(PERSONAS, map(int, expected.split()), strict=False))
-        assert response.status_code == statuses[persona], (persona, url)
+        assert response.status_code == statuses(expected)[persona], (persona, url)
 
 
 def test_group_edit_access(client_for, world):
