@@ -11,14 +11,12 @@ from orgs.models import AssessmentGroup, Employee, Institution, Role, ScoringDep
 
 
 def _state():
+    institutions = Institution.objects.order_by("code")
+    employees = Employee.objects.order_by("staff_number")
     return (
-        list(
-            Institution.objects.values_list(
-                "code", "name", "group__code", "head__username", "stage"
-            )
-        ),
-        list(Employee.objects.values_list("staff_number", "name", "post_wage", "grade_wage")),
-        list(User.objects.values_list("username", "role")),
+        list(institutions.values_list("code", "name", "group__code", "head__username", "stage")),
+        list(employees.values_list("staff_number", "name", "post_wage", "grade_wage")),
+        list(User.objects.order_by("username").values_list("username", "name", "role")),
     )
 
 
