@@ -16,7 +16,7 @@ from orgs.importing import EMPLOYEE_COLUMNS, INSTITUTION_COLUMNS, orgs_workbook_
 from orgs.models import AuditEvent, Employee, Institution, Stage
 
 from ..factories import EmployeeFactory, InstitutionFactory
-from ..personas import PERSONAS, statuses
+from ..personas import PERSONAS, VISIBLE_INSTITUTIONS, statuses
 
 # url name, kwargs, expected status for:  hr  head_a head_b scorer accept payroll auditor norole
 # (anonymous is always sent to the login page)
@@ -76,15 +76,7 @@ def test_export_access(client_for, persona, name, kwargs, expected):
 
 @pytest.mark.parametrize(
     ("persona", "codes"),
-    [
-        ("hr", {"A01", "B01", "C01"}),
-        ("auditor", {"A01", "B01", "C01"}),
-        ("scorer", {"A01", "B01", "C01"}),
-        ("acceptance", {"A01", "B01"}),
-        ("head_a", {"A01"}),
-        ("head_b", {"B01"}),
-        ("payroll", {"A01"}),
-    ],
+    VISIBLE_INSTITUTIONS.items(),
 )
 def test_institutions_export_holds_exactly_what_the_persona_may_see(client_for, persona, codes):
     """An institution head cannot reach another institution through the export."""

@@ -7,7 +7,7 @@ from django.urls import reverse
 from orgs.models import AuditEvent, Institution, Stage
 
 from ..factories import EmployeeFactory, InstitutionFactory
-from ..personas import PERSONAS, statuses
+from ..personas import PERSONAS, VISIBLE_INSTITUTIONS, statuses
 
 # url name, kwargs, expected status for:  hr  head_a head_b scorer accept payroll auditor norole
 # (anonymous is always sent to the login page)
@@ -55,15 +55,7 @@ def _codes(response):
 
 @pytest.mark.parametrize(
     ("persona", "codes"),
-    [
-        ("hr", {"A01", "B01", "C01"}),
-        ("auditor", {"A01", "B01", "C01"}),
-        ("scorer", {"A01", "B01", "C01"}),
-        ("acceptance", {"A01", "B01"}),
-        ("head_a", {"A01"}),
-        ("head_b", {"B01"}),
-        ("payroll", {"A01"}),
-    ],
+    VISIBLE_INSTITUTIONS.items(),
 )
 def test_institution_list_scope(client_for, persona, codes):
     response = client_for(persona).get(reverse("orgs:institution_list"))
