@@ -1,0 +1,74 @@
+"""Who may see what of the appraisal. Builds on orgs.access (institution scope); every view, API
+view, export and evidence download of the appraisal loads through these helpers.
+
+* Schemes and indicators: every role may read them (they are the published rules).
+* Ledger entries: HR and auditors all; a scorer those of their department (indicator entries of
+  its indicators, bonus and veto proposals it made); an institution head only their own
+  institution's (official and self-assessment); other roles none.
+* Results: HR, auditors and scorers all; a head their own institution's; a payroll officer those
+  of their institutions (pay depends on them); acceptance members none.
+"""
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from orgs.access import institutions_visible_to, user_role
+from orgs.models import Role
+
+from .models import Indicator, LedgerEntry, Result, Scheme
+
+
+def schemes_visible_to(user) -> QuerySet[Scheme]:
+    return Scheme.objects.all() if user_role(user) else Scheme.objects.none()
+
+
+def scheme_get_for_user(user, *, year) -> Scheme:
+    try:
+        return schemes_visible_to(user).get(year=year)
+    except (Scheme.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def indicators_scored_by(user, scheme: Scheme) -> QuerySet[Indicator]:
+    """The indicators the user may enter points on: HR all, a scorer their department's."""
+    qs = Indicator.objects.filter(scheme=scheme)
+    role = user_role(user)
+    if role == Role.HR:
+        return qs
+    if role == Role.SCORER:
+        return qs.filter(department_id=user.scoring_department_id)
+    return qs.none()
+
+
+def entries_visible_to(user) -> QuerySet[LedgerEntry]:
+    qs = LedgerEntry.objects.all()
+    role = user_role(user)
+    if role in (Role.HR, Role.AUDITOR):
+        return qs
+    if role == Role.SCORER:
+        return qs.filter(
+            Q(indicator__department_id=user.scoring_department_id)
+            | Q(department_id=user.scoring_department_id)
+        )
+    if role == Role.HEAD:
+        return qs.filter(institution__in=institutions_visible_to(user))
+    return qs.none()
+
+
+def entry_get_for_user(user, *, pk) -> LedgerEntry:
+    try:
+        return (
+            entries_visible_to(user).select_related("scheme", "institution", "indicator").get(pk=pk)
+        )
+    except (LedgerEntry.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def results_visible_to(user) -> QuerySet[Result]:
+    qs = Result.objects.all()
+    role = user_role(user)
+    if role in (Role.HR, Role.AUDITOR, Role.SCORER):
+        return qs
+    if role in (Role.HEAD, Role.PAYROLL):
+        return qs.filter(institution__in=institutions_visible_to(user))
+    return qs.none()

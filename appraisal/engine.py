@@ -1,0 +1,306 @@
+"""The scoring engine (DESIGN.md §2): pure functions over plain dataclasses and Decimal, no ORM.
+
+Selectors load a year into `InstitutionInput`s with set-based queries; `year_compute` applies
+every rule and returns one `InstitutionOutcome` per institution; services save them. Every rule
+is stated with a worked example in docs/SCORING.md, and the invariants are property-tested.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+ZERO = Decimal("0")
+CENT = Decimal("0.01")
+
+
+class Part(StrEnum):
+    COMMON = "common"  # 公共目标, scored each half-year
+    BUSINESS = "business"  # 业务目标, differentiated per institution, each half-year
+    EXECUTION = "execution"  # 执行力建设, scored any time, totalled at year end
+
+
+HALF_YEAR_PARTS = (Part.COMMON, Part.BUSINESS)
+
+
+class Period(StrEnum):
+    H1 = "h1"  # 上半年
+    H2 = "h2"  # 下半年
+    YEAR = "year"  # 全年
+
+
+def periods_of(part: Part) -> tuple[Period, ...]:
+    """The periods a part is scored in: half-years, or the whole year for execution capacity."""
+    return (Period.YEAR,) if part == Part.EXECUTION else (Period.H1, Period.H2)
+
+
+class Method(StrEnum):
+    DEDUCT = "deduct"  # 扣分制: start at the maximum and deduct
+    ADD = "add"  # 计分制: add up to the maximum
+    RATIO = "ratio"  # 完成率: against the institution's target
+
+
+class Direction(StrEnum):
+    HIGHER = "higher"  # higher is better: score = max × actual / target
+    LOWER = "lower"  # lower is better (error rates): score = max × target / actual
+    DEADLINE = "deadline"  # deadline met: full points or none
+
+
+class Grade(StrEnum):
+    QUALIFIED = "qualified"  # 合格
+    UNQUALIFIED = "unqualified"  # 不合格
+
+
+def round_points(value: Decimal) -> Decimal:
+    """Half-up to two decimals: the one rounding rule for points (DESIGN.md §2)."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def clamp(value: Decimal, low: Decimal, high: Decimal) -> Decimal:
+    return max(low, min(high, value))
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The scheme's settings that scoring depends on."""
+
+    part_max: Mapping[Part, Decimal]
+    qualify_line: Decimal = Decimal("800")
+    veto_line: Decimal = Decimal("30")
+    bonus_cap: Decimal = Decimal("20")
+    self_gap_threshold: Decimal = Decimal("50")
+
+
+@dataclass(frozen=True)
+class IndicatorRule:
+    code: str
+    part: Part
+    method: Method
+    max_points: Decimal
+    direction: Direction | None = None  # for Method.RATIO
+
+
+@dataclass(frozen=True)
+class Target:
+    """An institution's target on a 完成率 indicator and what it reported."""
+
+    target_value: Decimal | None = None
+    actual_value: Decimal | None = None
+    deadline: date | None = None
+    completed_on: date | None = None
+
+
+@dataclass(frozen=True)
+class PrizeTier:
+    level: int  # 1 = 一等奖, 2 = 二等奖, 3 = 三等奖
+    winners: int
+    amount: Decimal
+
+
+@dataclass
+class InstitutionInput:
+    code: str
+    group: str | None
+    indicators: list[IndicatorRule]  # the indicators that apply to this institution
+    tallies: Mapping[tuple[str, Period], Decimal] = field(default_factory=dict)  # signed sums
+    targets: Mapping[str, Target] = field(default_factory=dict)
+    bonus: Decimal = ZERO  # counted bonus points (加分), before the cap
+    veto: Decimal = ZERO  # counted veto deductions (一票否决类扣分), positive
+    previous_grade: Grade | None = None  # last year's grade, for 诫勉谈话
+
+
+@dataclass
+class InstitutionOutcome:
+    code: str
+    group: str | None
+    indicator_scores: dict[tuple[str, Period], Decimal]
+    halves: dict[tuple[Part, Period], Decimal]  # unrounded sums per part and period
+    common: Decimal  # annual part scores, rounded half-up to 2 decimals
+    business: Decimal
+    execution: Decimal
+    bonus: Decimal  # after the cap
+    bonus_uncapped: Decimal
+    veto: Decimal
+    vetoed: bool
+    total: Decimal
+    grade: Grade
+    rank: int | None = None
+    prize_level: int | None = None
+    prize_amount: Decimal = ZERO
+    yellow_card: bool = False  # 黄牌: 不合格 this year
+    admonition: bool = False  # 诫勉谈话: 不合格 two years running
+    recommended: bool = False  # 评先树优: prize winners' leaders
+    gap_to_qualify: Decimal | None = None
+    gap_to_next_prize: Decimal | None = None
+    gap_to_above: Decimal | None = None
+    margin_below: Decimal | None = None
+
+    @property
+    def parts(self) -> dict[Part, Decimal]:
+        return {
+            Part.COMMON: self.common,
+            Part.BUSINESS: self.business,
+            Part.EXECUTION: self.execution,
+        }
+
+
+# --- One institution -----------------------------------------------------------------------------
+
+
+def indicator_score(rule: IndicatorRule, tally: Decimal, target: Target | None = None) -> Decimal:
+    """An indicator's score in one period, clamped to [0, max].
+
+    扣分: max + tally (deductions are negative); 计分: the tally; 完成率: from the target alone.
+    """
+    if rule.method == Method.DEDUCT:
+        raw = rule.max_points + tally
+    elif rule.method == Method.ADD:
+        raw = tally
+    else:
+        raw = _ratio_score(rule, target)
+    return clamp(raw, ZERO, rule.max_points)
+
+
+def _ratio_score(rule: IndicatorRule, target: Target | None) -> Decimal:
+    if target is None:
+        return ZERO
+    if rule.direction == Direction.DEADLINE:
+        met = target.completed_on is not None and target.deadline is not None
+        return rule.max_points if met and target.completed_on <= target.deadline else ZERO
+    value, actual = target.target_value, target.actual_value
+    if value is None or actual is None:
+        return ZERO  # nothing reported yet: nothing achieved
+    if rule.direction == Direction.LOWER:
+        if actual <= 0:
+            return rule.max_points  # no errors at all beats any positive target
+        return rule.max_points * value / actual
+    if value <= 0:
+        return rule.max_points
+    return rule.max_points * actual / value
+
+
+def institution_compute(rules: Rules, data: InstitutionInput) -> InstitutionOutcome:
+    scores: dict[tuple[str, Period], Decimal] = {}
+    halves: dict[tuple[Part, Period], Decimal] = defaultdict(lambda: ZERO)
+    for rule in data.indicators:
+        target = data.targets.get(rule.code)
+        for period in periods_of(rule.part):
+            score = indicator_score(rule, data.tallies.get((rule.code, period), ZERO), target)
+            scores[(rule.code, period)] = score
+            halves[(rule.part, period)] += score
+    annual = {}
+    for part in Part:
+        if part == Part.EXECUTION:
+            annual[part] = round_points(halves[(part, Period.YEAR)])
+        else:
+            annual[part] = round_points((halves[(part, Period.H1)] + halves[(part, Period.H2)]) / 2)
+    bonus = round_points(min(max(data.bonus, ZERO), rules.bonus_cap))
+    veto = round_points(max(data.veto, ZERO))
+    vetoed = veto >= rules.veto_line
+    total = sum(annual.values(), ZERO) + bonus - veto
+    qualified = not vetoed and total >= rules.qualify_line
+    grade = Grade.QUALIFIED if qualified else Grade.UNQUALIFIED
+    return InstitutionOutcome(
+        code=data.code,
+        group=data.group,
+        indicator_scores=scores,
+        halves=dict(halves),
+        common=annual[Part.COMMON],
+        business=annual[Part.BUSINESS],
+        execution=annual[Part.EXECUTION],
+        bonus=bonus,
+        bonus_uncapped=round_points(max(data.bonus, ZERO)),
+        veto=veto,
+        vetoed=vetoed,
+        total=total,
+        grade=grade,
+        yellow_card=grade == Grade.UNQUALIFIED,
+        admonition=grade == Grade.UNQUALIFIED and data.previous_grade == Grade.UNQUALIFIED,
+        gap_to_qualify=None if vetoed else max(ZERO, rules.qualify_line - total),
+    )
+
+
+# --- A group -------------------------------------------------------------------------------------
+
+
+def competition_ranks(totals: list[Decimal]) -> list[int]:
+    """1 + the number of strictly higher totals: equal totals share a rank (1, 2, 2, 4)."""
+    ordered = sorted(totals, reverse=True)
+    first_index = {}
+    for index, total in enumerate(ordered):
+        first_index.setdefault(total, index)
+    return [first_index[t] + 1 for t in totals]
+
+
+def group_rank(outcomes: list[InstitutionOutcome], prizes: Iterable[PrizeTier]) -> None:
+    """Rank one group in place, then award prizes and work out the gaps.
+
+    Vetoed institutions rank after all others (among themselves by total); prizes go to 合格
+    institutions by rank: r ≤ n1 → 一等奖, r ≤ n1 + n2 → 二等奖, r ≤ n1 + n2 + n3 → 三等奖, so
+    institutions tied at a boundary all get the higher prize and the tie uses up places below.
+    """
+    standing = [o for o in outcomes if not o.vetoed]
+    vetoed = [o for o in outcomes if o.vetoed]
+    for o, r in zip(standing, competition_ranks([o.total for o in standing]), strict=True):
+        o.rank = r
+    for o, r in zip(vetoed, competition_ranks([o.total for o in vetoed]), strict=True):
+        o.rank = len(standing) + r
+
+    bounds = []  # (level, last rank that wins it, amount)
+    last = 0
+    for tier in sorted(prizes, key=lambda p: p.level):
+        last += tier.winners
+        if tier.winners > 0:
+            bounds.append((tier.level, last, tier.amount))
+    for o in outcomes:
+        o.prize_level, o.prize_amount, o.recommended = None, ZERO, False
+        if o.grade != Grade.QUALIFIED:
+            continue
+        for level, last_rank, amount in bounds:
+            if o.rank <= last_rank:
+                o.prize_level, o.prize_amount, o.recommended = level, amount, True
+                break
+    _gaps(standing)
+
+
+def _gaps(standing: list[InstitutionOutcome]) -> None:
+    """Points to the next prize, to the unit above, and the margin over the unit below.
+    Only for institutions that are not vetoed (a vetoed one cannot climb by points)."""
+    totals = sorted({o.total for o in standing}, reverse=True)
+    # The lowest total that still holds each prize level, among the current winners.
+    lowest_of_level: dict[int, Decimal] = {}
+    for o in standing:
+        if o.prize_level is not None:
+            current = lowest_of_level.get(o.prize_level)
+            lowest_of_level[o.prize_level] = o.total if current is None else min(current, o.total)
+    for o in standing:
+        higher = [t for t in totals if t > o.total]
+        lower = [t for t in totals if t < o.total]
+        o.gap_to_above = (higher[-1] - o.total) if higher else None
+        o.margin_below = (o.total - lower[0]) if lower else None
+        better = [lv for lv in lowest_of_level if o.prize_level is None or lv < o.prize_level]
+        if better:
+            # The nearest better prize: the highest level number below ours (3 before 2 before 1).
+            level = max(better)
+            o.gap_to_next_prize = max(ZERO, lowest_of_level[level] - o.total)
+        else:
+            o.gap_to_next_prize = None
+
+
+def year_compute(
+    rules: Rules,
+    institutions: Iterable[InstitutionInput],
+    prizes: Mapping[str, list[PrizeTier]],
+) -> list[InstitutionOutcome]:
+    """Every institution's outcome; ranks and prizes within each assessment group. Institutions
+    without a group are scored and graded but not ranked."""
+    outcomes = [institution_compute(rules, data) for data in institutions]
+    by_group: dict[str, list[InstitutionOutcome]] = defaultdict(list)
+    for o in outcomes:
+        if o.group is not None:
+            by_group[o.group].append(o)
+    for group, members in by_group.items():
+        group_rank(members, prizes.get(group, []))
+    return outcomes

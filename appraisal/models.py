@@ -1,0 +1,371 @@
+"""The yearly appraisal (DESIGN.md §2): scheme, indicators, targets, the append-only points
+ledger, and the results a recompute derives from it."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from orgs.models import CODE_VALIDATOR, AssessmentGroup, Institution, ScoringDepartment
+
+from . import engine
+
+POINTS = {"max_digits": 8, "decimal_places": 2}
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class Part(models.TextChoices):
+    COMMON = engine.Part.COMMON, _("Common goals")  # 公共目标
+    BUSINESS = engine.Part.BUSINESS, _("Business goals")  # 业务目标
+    EXECUTION = engine.Part.EXECUTION, _("Execution capacity")  # 执行力建设
+
+
+class Period(models.TextChoices):
+    H1 = engine.Period.H1, _("First half")  # 上半年
+    H2 = engine.Period.H2, _("Second half")  # 下半年
+    YEAR = engine.Period.YEAR, _("Whole year")  # 全年
+
+
+class Method(models.TextChoices):
+    DEDUCT = engine.Method.DEDUCT, _("Deduct from max")  # 扣分
+    ADD = engine.Method.ADD, _("Add up to max")  # 计分
+    RATIO = engine.Method.RATIO, _("Completion ratio")  # 完成率
+
+
+class Direction(models.TextChoices):
+    HIGHER = engine.Direction.HIGHER, _("Higher is better")
+    LOWER = engine.Direction.LOWER, _("Lower is better")
+    DEADLINE = engine.Direction.DEADLINE, _("Deadline met")
+
+
+class Grade(models.TextChoices):
+    QUALIFIED = engine.Grade.QUALIFIED, _("Qualified")  # 合格
+    UNQUALIFIED = engine.Grade.UNQUALIFIED, _("Unqualified")  # 不合格
+
+
+class Scheme(models.Model):
+    """考核方案: the appraisal of one year, with its settings and lifecycle."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")  # being configured
+        OPEN = "open", _("Open for scoring")
+        REVIEW = "review", _("Review")  # 结果反馈: results shown, appeals
+        PUBLISHED = "published", _("Published")  # locked
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT
+    )
+    common_max = models.DecimalField(_("common goals max"), **POINTS, default=Decimal("300"))
+    business_max = models.DecimalField(_("business goals max"), **POINTS, default=Decimal("300"))
+    execution_max = models.DecimalField(
+        _("execution capacity max"), **POINTS, default=Decimal("400")
+    )
+    qualify_line = models.DecimalField(_("qualify line"), **POINTS, default=Decimal("800"))
+    veto_line = models.DecimalField(_("veto line"), **POINTS, default=Decimal("30"))
+    bonus_cap = models.DecimalField(_("bonus cap"), **POINTS, default=Decimal("20"))
+    self_gap_threshold = models.DecimalField(
+        _("self-assessment gap flagged from"), **POINTS, default=Decimal("50")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("appraisal scheme")
+        verbose_name_plural = _("appraisal schemes")
+        ordering = ["-year"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(common_max__gte=0)
+                & Q(business_max__gte=0)
+                & Q(execution_max__gte=0)
+                & Q(qualify_line__gte=0)
+                & Q(veto_line__gt=0)
+                & Q(bonus_cap__gte=0),
+                name="scheme_settings_non_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.year)
+
+    @property
+    def is_locked(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+    @property
+    def accepts_entries(self) -> bool:
+        return self.status in (self.Status.OPEN, self.Status.REVIEW)
+
+    def part_max(self) -> dict[engine.Part, Decimal]:
+        return {
+            engine.Part.COMMON: self.common_max,
+            engine.Part.BUSINESS: self.business_max,
+            engine.Part.EXECUTION: self.execution_max,
+        }
+
+    def rules(self) -> engine.Rules:
+        return engine.Rules(
+            part_max=self.part_max(),
+            qualify_line=self.qualify_line,
+            veto_line=self.veto_line,
+            bonus_cap=self.bonus_cap,
+            self_gap_threshold=self.self_gap_threshold,
+        )
+
+
+class Indicator(models.Model):
+    """考核指标 of a year, owned and scored by one HQ department."""
+
+    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="indicators")
+    code = models.CharField(_("code"), max_length=32, validators=[CODE_VALIDATOR])
+    part = models.CharField(_("part"), max_length=16, choices=Part.choices)
+    name = models.CharField(_("name"), max_length=200)
+    max_points = models.DecimalField(
+        _("max points"), **POINTS, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    method = models.CharField(_("method"), max_length=16, choices=Method.choices)
+    direction = models.CharField(
+        _("direction"), max_length=16, choices=Direction.choices, blank=True
+    )
+    department = models.ForeignKey(
+        ScoringDepartment,
+        verbose_name=_("scoring department"),
+        on_delete=models.PROTECT,
+        related_name="indicators",
+    )
+    # Business goals are differentiated: an indicator applies to all institutions or to a list.
+    applies_to_all = models.BooleanField(_("applies to all institutions"), default=True)
+    institutions = models.ManyToManyField(
+        Institution, verbose_name=_("institutions"), blank=True, related_name="indicators"
+    )
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+        ordering = ["scheme", "part", "sort_order", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scheme", "code"], name="indicator_code_unique_in_year"
+            ),
+            models.CheckConstraint(condition=Q(max_points__gt=0), name="indicator_max_gt_0"),
+            models.CheckConstraint(
+                condition=(Q(method="ratio") & ~Q(direction=""))
+                | (~Q(method="ratio") & Q(direction="")),
+                name="indicator_direction_iff_ratio",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    def rule(self) -> engine.IndicatorRule:
+        return engine.IndicatorRule(
+            code=self.code,
+            part=engine.Part(self.part),
+            method=engine.Method(self.method),
+            max_points=self.max_points,
+            direction=engine.Direction(self.direction) if self.direction else None,
+        )
+
+
+class Target(models.Model):
+    """An institution's target on an indicator, and the actual value it reported."""
+
+    class Kind(models.TextChoices):
+        ABSOLUTE = "absolute", _("Absolute amount")  # 绝对量
+        RANK = "rank", _("Rank")  # 位次
+        DEADLINE = "deadline", _("Deadline")  # 时限
+        ERROR_RATE = "error_rate", _("Error rate")  # 差错率
+
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="targets")
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="targets")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    unit = models.CharField(_("unit"), max_length=16, blank=True)
+    target_value = models.DecimalField(
+        _("target value"), max_digits=16, decimal_places=4, null=True, blank=True
+    )
+    actual_value = models.DecimalField(
+        _("actual value"), max_digits=16, decimal_places=4, null=True, blank=True
+    )
+    deadline = models.DateField(_("deadline"), null=True, blank=True)
+    completed_on = models.DateField(_("completed on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "institution"], name="target_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.institution} · {self.indicator}"
+
+    def as_engine(self) -> engine.Target:
+        return engine.Target(
+            target_value=self.target_value,
+            actual_value=self.actual_value,
+            deadline=self.deadline,
+            completed_on=self.completed_on,
+        )
+
+
+def evidence_path(entry, filename):
+    return f"evidence/{entry.scheme_id}/{entry.institution_id}/{filename}"
+
+
+class LedgerEntry(models.Model):
+    """One line of the points ledger. Append-only: nothing is edited or deleted (the database
+    refuses it); a correction is a new entry that reverses an old one."""
+
+    class Kind(models.TextChoices):
+        INDICATOR = "indicator", _("Indicator")  # 指标
+        BONUS = "bonus", _("Bonus")  # 加分
+        VETO = "veto", _("Veto deduction")  # 一票否决类扣分
+
+    scheme = models.ForeignKey(Scheme, on_delete=models.PROTECT, related_name="entries")
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="entries")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.PROTECT, null=True, blank=True, related_name="entries"
+    )
+    period = models.CharField(_("period"), max_length=8, choices=Period.choices)
+    points = models.DecimalField(_("points"), **POINTS)  # signed; bonus and veto positive
+    reason = models.TextField(_("reason"))
+    evidence = models.FileField(_("evidence"), upload_to=evidence_path, blank=True)
+    is_official = models.BooleanField(_("official"), default=True)  # False: self-assessment 自评
+    # Bonus and veto proposals count only once HR approves them (EntryDecision).
+    needs_approval = models.BooleanField(_("needs approval"), default=False)
+    reverses = models.OneToOneField(
+        "self",
+        verbose_name=_("reverses"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversed_by",
+    )
+    department = models.ForeignKey(
+        ScoringDepartment, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    source = models.CharField(_("source"), max_length=16, default="web")  # web, api, import
+
+    class Meta:
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["scheme", "institution", "kind"], name="entry_year_inst_kind"),
+            models.Index(fields=["scheme", "indicator", "period"], name="entry_year_ind_period"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="indicator") & Q(indicator__isnull=False))
+                | (~Q(kind="indicator") & Q(indicator__isnull=True)),
+                name="entry_indicator_iff_kind_indicator",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=["bonus", "veto"]) | Q(period="year"),
+                name="entry_bonus_veto_whole_year",
+            ),
+            models.CheckConstraint(condition=~Q(points=0), name="entry_points_not_zero"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.institution} {self.points:+}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise RuntimeError("Ledger entries are append-only: record a reversing entry instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("Ledger entries are append-only: record a reversing entry instead.")
+
+
+class EntryDecision(models.Model):
+    """HR's decision on a bonus or veto proposal. One per entry, never changed."""
+
+    entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="decision")
+    approved = models.BooleanField(_("approved"))
+    note = models.TextField(_("note"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+
+    def __str__(self):
+        return f"#{self.entry_id} {'approved' if self.approved else 'rejected'}"
+
+
+class ResultSet(models.Model):
+    """The state of a year's results: when they were computed and from which ledger state."""
+
+    scheme = models.OneToOneField(Scheme, on_delete=models.CASCADE, related_name="result_set")
+    computed_at = models.DateTimeField(_("computed"))
+    ledger_last_id = models.BigIntegerField(_("last ledger entry seen"), default=0)
+    ledger_entries = models.PositiveIntegerField(_("ledger entries seen"), default=0)
+    decisions_last_id = models.BigIntegerField(default=0)
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("result set")
+
+    def __str__(self):
+        return f"{self.scheme} @ {self.computed_at:%Y-%m-%d %H:%M}"
+
+
+class Result(models.Model):
+    """One institution's result in one year. Replaced wholesale by each recompute."""
+
+    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="results")
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="results")
+    group = models.ForeignKey(
+        AssessmentGroup, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    common = models.DecimalField(_("common goals"), **POINTS)
+    business = models.DecimalField(_("business goals"), **POINTS)
+    execution = models.DecimalField(_("execution capacity"), **POINTS)
+    common_h1 = models.DecimalField(**POINTS, default=Decimal("0"))
+    common_h2 = models.DecimalField(**POINTS, default=Decimal("0"))
+    business_h1 = models.DecimalField(**POINTS, default=Decimal("0"))
+    business_h2 = models.DecimalField(**POINTS, default=Decimal("0"))
+    bonus = models.DecimalField(_("bonus"), **POINTS)
+    bonus_uncapped = models.DecimalField(**POINTS, default=Decimal("0"))
+    veto = models.DecimalField(_("veto deductions"), **POINTS)
+    vetoed = models.BooleanField(_("vetoed"))
+    total = models.DecimalField(_("total"), **POINTS)
+    grade = models.CharField(_("grade"), max_length=16, choices=Grade.choices)
+    rank = models.PositiveIntegerField(_("rank"), null=True, blank=True)
+    prize_level = models.PositiveSmallIntegerField(_("prize"), null=True, blank=True)
+    prize_amount = models.DecimalField(_("prize money"), **MONEY, default=Decimal("0"))
+    yellow_card = models.BooleanField(_("yellow card"), default=False)
+    admonition = models.BooleanField(_("admonition talk"), default=False)
+    recommended = models.BooleanField(_("recommended"), default=False)
+    gap_to_qualify = models.DecimalField(**POINTS, null=True, blank=True)
+    gap_to_next_prize = models.DecimalField(**POINTS, null=True, blank=True)
+    gap_to_above = models.DecimalField(**POINTS, null=True, blank=True)
+    margin_below = models.DecimalField(**POINTS, null=True, blank=True)
+    self_total = models.DecimalField(**POINTS, null=True, blank=True)
+    self_gap_flag = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("result")
+        verbose_name_plural = _("results")
+        ordering = ["group__sort_order", "rank", "institution__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "institution"], name="result_one_per_year"),
+        ]
+
+    def __str__(self):
+        return f"{self.scheme} {self.institution} {self.total}"

@@ -1,0 +1,509 @@
+"""Writes to the appraisal: the scheme and its lifecycle, indicators, targets, the ledger and HR's
+decisions. One path for every door (pages, API, Excel import, commands, tasks); each function
+checks the actor, validates, writes and audits in one transaction. Ledger changes queue a
+recompute on commit."""
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from orgs.access import has_role, institutions_visible_to
+from orgs.models import Institution, Role, User
+from orgs.services import audit_record, snapshot
+
+from . import engine
+from .models import EntryDecision, Indicator, LedgerEntry, Part, Scheme, Target
+
+SCHEME_SETTINGS = (
+    "common_max",
+    "business_max",
+    "execution_max",
+    "qualify_line",
+    "veto_line",
+    "bonus_cap",
+    "self_gap_threshold",
+)
+INDICATOR_FIELDS = (
+    "code",
+    "part",
+    "name",
+    "max_points",
+    "method",
+    "direction",
+    "department",
+    "applies_to_all",
+    "sort_order",
+)
+CENT = Decimal("0.01")
+
+
+def _require_hr(actor) -> None:
+    if not has_role(actor, Role.HR):
+        raise PermissionDenied
+
+
+def _require_draft(scheme: Scheme) -> None:
+    if scheme.status != Scheme.Status.DRAFT:
+        raise ValidationError(
+            _("The %(year)s scheme is %(status)s: its settings and indicators no longer change.")
+            % {"year": scheme.year, "status": scheme.get_status_display()}
+        )
+
+
+# --- Scheme and lifecycle ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def scheme_create(*, actor: User, year: int, **settings_) -> Scheme:
+    """A new year's scheme, its settings and indicators copied from the latest earlier year."""
+    _require_hr(actor)
+    if Scheme.objects.filter(year=year).exists():
+        raise ValidationError({"year": _("A scheme for %(year)s exists already.") % {"year": year}})
+    previous = Scheme.objects.filter(year__lt=year).order_by("-year").first()
+    scheme = Scheme(year=year)
+    if previous is not None:
+        for name in SCHEME_SETTINGS:
+            setattr(scheme, name, getattr(previous, name))
+    for name, value in settings_.items():
+        if name not in SCHEME_SETTINGS:
+            raise TypeError(f"Unknown scheme setting {name!r}")
+        setattr(scheme, name, value)
+    scheme.full_clean()
+    scheme.save()
+    if previous is not None:
+        _indicators_copy(previous, scheme)
+    audit_record(
+        actor=actor,
+        action="scheme.create",
+        obj=scheme,
+        after=snapshot(scheme, ("year", *SCHEME_SETTINGS))
+        | {"copied_from": previous.year if previous else None},
+    )
+    return scheme
+
+
+def _indicators_copy(source: Scheme, target: Scheme) -> None:
+    for old in source.indicators.prefetch_related("institutions"):
+        new = Indicator.objects.create(
+            scheme=target, **{f: getattr(old, f) for f in INDICATOR_FIELDS}
+        )
+        if not old.applies_to_all:
+            new.institutions.set(old.institutions.all())
+
+
+@transaction.atomic
+def scheme_update(*, actor: User, scheme: Scheme, **settings_) -> Scheme:
+    _require_hr(actor)
+    scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
+    _require_draft(scheme)
+    before = snapshot(scheme, SCHEME_SETTINGS)
+    for name, value in settings_.items():
+        if name not in SCHEME_SETTINGS:
+            raise TypeError(f"Unknown scheme setting {name!r}")
+        setattr(scheme, name, value)
+    scheme.full_clean()
+    scheme.save()
+    after = snapshot(scheme, SCHEME_SETTINGS)
+    if after != before:
+        audit_record(actor=actor, action="scheme.update", obj=scheme, before=before, after=after)
+    return scheme
+
+
+def scheme_check(scheme: Scheme) -> list[str]:
+    """What does not add up: for every institution in a group (or with an indicator of its own),
+    the maxima of the indicators that apply to it must add up to each part's max."""
+    indicators = list(scheme.indicators.prefetch_related("institutions"))
+    institutions = list(
+        Institution.objects.filter(Q(group__isnull=False) | Q(indicators__scheme=scheme))
+        .distinct()
+        .order_by("code")
+    )
+    sums: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
+    for indicator in indicators:
+        applies = (
+            institutions
+            if indicator.applies_to_all
+            else [i for i in indicator.institutions.all() if i in institutions]
+        )
+        for inst in applies:
+            sums[(inst.pk, indicator.part)] += indicator.max_points
+    problems = []
+    maxima = scheme.part_max()
+    for inst in institutions:
+        for part in Part:
+            got, want = sums[(inst.pk, part.value)], maxima[engine.Part(part.value)]
+            if got != want:
+                problems.append(
+                    _("%(code)s %(name)s: %(part)s indicators add up to %(got)s, not %(want)s.")
+                    % {
+                        "code": inst.code,
+                        "name": inst.name,
+                        "part": part.label,
+                        "got": got,
+                        "want": want,
+                    }
+                )
+    return problems
+
+
+TRANSITIONS = {
+    "open": (Scheme.Status.DRAFT, Scheme.Status.OPEN),
+    "review": (Scheme.Status.OPEN, Scheme.Status.REVIEW),
+    "publish": (Scheme.Status.REVIEW, Scheme.Status.PUBLISHED),
+    "reopen": (Scheme.Status.PUBLISHED, Scheme.Status.REVIEW),
+}
+
+
+@transaction.atomic
+def scheme_transition(*, actor: User, scheme: Scheme, action: str, reason: str = "") -> Scheme:
+    """draft → open → review → published; reopen (published → review) needs a reason and is
+    audited. Opening checks that the maxima add up for every institution."""
+    _require_hr(actor)
+    scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
+    source, target = TRANSITIONS[action]
+    if scheme.status != source:
+        raise ValidationError(
+            _("The %(year)s scheme is %(status)s; this step needs it %(source)s.")
+            % {"year": scheme.year, "status": scheme.get_status_display(), "source": source.label}
+        )
+    if action == "open":
+        problems = scheme_check(scheme)
+        if problems:
+            raise ValidationError(problems)
+    if action == "reopen" and not reason.strip():
+        raise ValidationError({"reason": _("Reopening a published year needs a reason.")})
+    before = {"status": scheme.status}
+    scheme.status = target
+    scheme.save(update_fields=["status"])
+    audit_record(
+        actor=actor,
+        action=f"scheme.{action}",
+        obj=scheme,
+        before=before,
+        after={"status": scheme.status, "reason": reason},
+    )
+    if action in ("open", "publish", "reopen"):
+        from .tasks import recompute_request
+
+        recompute_request(scheme.pk)
+    return scheme
+
+
+# --- Indicators and targets ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def indicator_save(
+    *,
+    actor: User,
+    scheme: Scheme,
+    indicator: Indicator | None = None,
+    institutions: list[Institution] | None = None,
+    **fields,
+) -> Indicator:
+    _require_hr(actor)
+    _require_draft(scheme)
+    unknown = set(fields) - set(INDICATOR_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown indicator fields {sorted(unknown)}")
+    before = snapshot(indicator, INDICATOR_FIELDS) if indicator else None
+    indicator = indicator or Indicator(scheme=scheme)
+    for name, value in fields.items():
+        setattr(indicator, name, value)
+    if indicator.method != engine.Method.RATIO:
+        indicator.direction = ""
+    elif not indicator.direction:
+        raise ValidationError({"direction": _("A completion-ratio indicator needs a direction.")})
+    indicator.full_clean()
+    indicator.save()
+    if institutions is not None:
+        indicator.institutions.set(institutions)
+    after = snapshot(indicator, INDICATOR_FIELDS) | {
+        "institutions": sorted(i.code for i in indicator.institutions.all())
+    }
+    audit_record(
+        actor=actor,
+        action="indicator.update" if before else "indicator.create",
+        obj=indicator,
+        before=before,
+        after=after,
+    )
+    return indicator
+
+
+TARGET_FIELDS = ("kind", "unit", "target_value", "actual_value", "deadline", "completed_on")
+
+
+@transaction.atomic
+def target_save(*, actor: User, indicator: Indicator, institution: Institution, **fields) -> Target:
+    """HR sets targets; HR or the indicator's department reports the actual value."""
+    is_hr = has_role(actor, Role.HR)
+    is_owner = (
+        has_role(actor, Role.SCORER) and actor.scoring_department_id == indicator.department_id
+    )
+    if not (is_hr or is_owner):
+        raise PermissionDenied
+    scheme = indicator.scheme
+    if scheme.is_locked:
+        raise ValidationError(
+            _("The %(year)s appraisal is published and locked.") % {"year": scheme.year}
+        )
+    if not is_hr and set(fields) - {"actual_value", "completed_on"}:
+        raise PermissionDenied
+    target = Target.objects.filter(indicator=indicator, institution=institution).first()
+    before = snapshot(target, TARGET_FIELDS) if target else None
+    target = target or Target(indicator=indicator, institution=institution)
+    for name, value in fields.items():
+        if name not in TARGET_FIELDS:
+            raise TypeError(f"Unknown target field {name!r}")
+        setattr(target, name, value)
+    target.full_clean()
+    target.save()
+    audit_record(
+        actor=actor,
+        action="target.update" if before else "target.create",
+        obj=target,
+        before=before,
+        after=snapshot(target, TARGET_FIELDS),
+    )
+    transaction.on_commit(lambda: _recompute(scheme.pk))
+    return target
+
+
+# --- The ledger ----------------------------------------------------------------------------------
+
+
+def _recompute(scheme_id: int) -> None:
+    from .tasks import recompute_request
+
+    recompute_request(scheme_id)
+
+
+def _check_points(points: Decimal, kind: str) -> None:
+    if points != points.quantize(CENT):
+        raise ValidationError({"points": _("Points have at most two decimals.")})
+    if points == 0:
+        raise ValidationError({"points": _("Points cannot be zero.")})
+    if kind in (LedgerEntry.Kind.BONUS, LedgerEntry.Kind.VETO) and points < 0:
+        raise ValidationError({"points": _("Bonus points and veto deductions are positive.")})
+
+
+def indicator_applies(indicator: Indicator, institution: Institution) -> bool:
+    return indicator.applies_to_all or indicator.institutions.filter(pk=institution.pk).exists()
+
+
+@transaction.atomic
+def ledger_entry_create(
+    *,
+    actor: User,
+    scheme: Scheme,
+    institution: Institution,
+    kind: str,
+    points: Decimal,
+    reason: str,
+    period: str = engine.Period.YEAR,
+    indicator: Indicator | None = None,
+    evidence=None,
+    is_official: bool = True,
+    source: str = "web",
+) -> LedgerEntry:
+    """Record points. Who may:
+
+    * a scorer: official points on their own department's indicators; bonus and veto proposals
+      (they count once HR approves them);
+    * HR: anything official; HR's own bonus and veto entries count at once (HR is the approver);
+    * an institution head: self-assessment (自评) of their own institution only.
+    """
+    scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
+    if not scheme.accepts_entries:
+        raise ValidationError(
+            _("The %(year)s appraisal is %(status)s: it accepts no entries.")
+            % {"year": scheme.year, "status": scheme.get_status_display()}
+        )
+    role = actor.role if has_role(actor) else None
+    if not institutions_visible_to(actor).filter(pk=institution.pk).exists():
+        raise PermissionDenied
+    if role == Role.HEAD:
+        if is_official:
+            raise PermissionDenied
+    elif role == Role.SCORER:
+        if not is_official:
+            raise PermissionDenied
+        if kind == LedgerEntry.Kind.INDICATOR and (
+            indicator is None or indicator.department_id != actor.scoring_department_id
+        ):
+            raise PermissionDenied
+    elif role != Role.HR:
+        raise PermissionDenied
+
+    errors = {}
+    if kind == LedgerEntry.Kind.INDICATOR:
+        if indicator is None or indicator.scheme_id != scheme.pk:
+            errors["indicator"] = _("Choose an indicator of the %(year)s scheme.") % {
+                "year": scheme.year
+            }
+        else:
+            if indicator.method == engine.Method.RATIO:
+                errors["indicator"] = _(
+                    "A completion-ratio indicator is scored from its target; "
+                    "report the actual value instead."
+                )
+            elif not indicator_applies(indicator, institution):
+                errors["indicator"] = _("This indicator does not apply to %(institution)s.") % {
+                    "institution": institution
+                }
+            if period not in engine.periods_of(engine.Part(indicator.part)):
+                errors["period"] = _(
+                    "Execution capacity is scored for the whole year, "
+                    "the other parts per half-year."
+                )
+    else:
+        indicator = None
+        period = engine.Period.YEAR
+    if not reason or not reason.strip():
+        errors["reason"] = _("Give the reason for these points.")
+    try:
+        _check_points(points, kind)
+    except ValidationError as e:
+        errors.update(e.message_dict)
+    if errors:
+        raise ValidationError(errors)
+
+    needs_approval = (
+        kind in (LedgerEntry.Kind.BONUS, LedgerEntry.Kind.VETO) and is_official and role != Role.HR
+    )
+    entry = LedgerEntry(
+        scheme=scheme,
+        institution=institution,
+        kind=kind,
+        indicator=indicator,
+        period=period,
+        points=points,
+        reason=reason.strip(),
+        is_official=is_official,
+        needs_approval=needs_approval,
+        department=actor.scoring_department
+        if role == Role.SCORER
+        else (indicator.department if indicator else None),
+        created_by=actor,
+        source=source,
+    )
+    if evidence:
+        entry.evidence = evidence
+    entry.full_clean(exclude=["evidence"])
+    entry.save()
+    audit_record(actor=actor, action="ledger.create", obj=entry, after=_entry_snapshot(entry))
+    transaction.on_commit(lambda: _recompute(scheme.pk))
+    return entry
+
+
+def _entry_snapshot(entry: LedgerEntry) -> dict:
+    return {
+        "institution": entry.institution.code,
+        "kind": entry.kind,
+        "indicator": entry.indicator.code if entry.indicator else None,
+        "period": entry.period,
+        "points": str(entry.points),
+        "reason": entry.reason,
+        "official": entry.is_official,
+        "needs_approval": entry.needs_approval,
+        "reverses": entry.reverses_id,
+        "evidence": entry.evidence.name if entry.evidence else "",
+    }
+
+
+def can_reverse(actor: User, entry: LedgerEntry) -> bool:
+    if has_role(actor, Role.HR):
+        return entry.is_official
+    if has_role(actor, Role.SCORER):
+        return entry.is_official and entry.department_id == actor.scoring_department_id
+    if has_role(actor, Role.HEAD):
+        return (
+            not entry.is_official
+            and institutions_visible_to(actor).filter(pk=entry.institution_id).exists()
+        )
+    return False
+
+
+@transaction.atomic
+def ledger_entry_reverse(
+    *, actor: User, entry: LedgerEntry, reason: str, source: str = "web"
+) -> LedgerEntry:
+    """Correct an entry by a new one with the opposite points that points back at it."""
+    entry = LedgerEntry.objects.select_related("scheme", "institution", "indicator").get(
+        pk=entry.pk
+    )
+    scheme = Scheme.objects.select_for_update().get(pk=entry.scheme_id)
+    if not can_reverse(actor, entry):
+        raise PermissionDenied
+    if not scheme.accepts_entries:
+        raise ValidationError(
+            _("The %(year)s appraisal is %(status)s: it accepts no entries.")
+            % {"year": scheme.year, "status": scheme.get_status_display()}
+        )
+    if entry.reverses_id is not None:
+        raise ValidationError(
+            _("A reversing entry is not reversed again; record a new entry instead.")
+        )
+    if LedgerEntry.objects.filter(reverses=entry).exists():
+        raise ValidationError(_("Entry #%(id)s is reversed already.") % {"id": entry.pk})
+    if not reason or not reason.strip():
+        raise ValidationError({"reason": _("Give the reason for the correction.")})
+    decision = EntryDecision.objects.filter(entry=entry).first()
+    reversal = LedgerEntry(
+        scheme=scheme,
+        institution=entry.institution,
+        kind=entry.kind,
+        indicator=entry.indicator,
+        period=entry.period,
+        points=-entry.points,
+        reason=reason.strip(),
+        is_official=entry.is_official,
+        # Reversing an approved entry counts at once; reversing a pending one withdraws it.
+        needs_approval=entry.needs_approval and not (decision and decision.approved),
+        reverses=entry,
+        department=entry.department,
+        created_by=actor,
+        source=source,
+    )
+    reversal.save()
+    audit_record(
+        actor=actor, action="ledger.reverse", obj=reversal, after=_entry_snapshot(reversal)
+    )
+    transaction.on_commit(lambda: _recompute(scheme.pk))
+    return reversal
+
+
+@transaction.atomic
+def entry_decide(
+    *, actor: User, entry: LedgerEntry, approved: bool, note: str = ""
+) -> EntryDecision:
+    """HR approves or rejects a bonus or veto proposal, once."""
+    _require_hr(actor)
+    entry = LedgerEntry.objects.select_related("scheme").get(pk=entry.pk)
+    Scheme.objects.select_for_update().get(pk=entry.scheme_id)
+    if not entry.needs_approval:
+        raise ValidationError(_("Entry #%(id)s needs no approval.") % {"id": entry.pk})
+    if EntryDecision.objects.filter(entry=entry).exists():
+        raise ValidationError(_("Entry #%(id)s is decided already.") % {"id": entry.pk})
+    if entry.reverses_id is None and LedgerEntry.objects.filter(reverses=entry).exists():
+        raise ValidationError(_("Entry #%(id)s was withdrawn.") % {"id": entry.pk})
+    if not entry.scheme.accepts_entries:
+        raise ValidationError(
+            _("The %(year)s appraisal accepts no changes.") % {"year": entry.scheme.year}
+        )
+    decision = EntryDecision.objects.create(
+        entry=entry, approved=approved, note=note.strip(), decided_by=actor
+    )
+    audit_record(
+        actor=actor,
+        action="ledger.approve" if approved else "ledger.reject",
+        obj=entry,
+        after={"approved": approved, "note": decision.note},
+    )
+    transaction.on_commit(lambda: _recompute(entry.scheme_id))
+    return decision

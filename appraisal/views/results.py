@@ -1,0 +1,3 @@
+"""Appraisal pages: results."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Appraisal pages: scheme."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Appraisal pages: scoring."""
+
+urlpatterns: list = []

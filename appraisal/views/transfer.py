@@ -1,0 +1,3 @@
+"""Appraisal pages: transfer."""
+
+urlpatterns: list = []
