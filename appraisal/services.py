@@ -270,7 +270,7 @@ def target_save(*, actor: User, indicator: Indicator, institution: Institution, 
         before=before,
         after=snapshot(target, TARGET_FIELDS),
     )
-    transaction.on_commit(lambda: _recompute(scheme.pk))
+    _recompute(scheme.pk)
     return target
 
 
@@ -278,6 +278,7 @@ def target_save(*, actor: User, indicator: Indicator, institution: Institution, 
 
 
 def _recompute(scheme_id: int) -> None:
+    """Queue a recompute of the year once the current transaction commits."""
     from .tasks import recompute_request
 
     recompute_request(scheme_id)
@@ -397,7 +398,7 @@ def ledger_entry_create(
     entry.full_clean(exclude=["evidence"])
     entry.save()
     audit_record(actor=actor, action="ledger.create", obj=entry, after=_entry_snapshot(entry))
-    transaction.on_commit(lambda: _recompute(scheme.pk))
+    _recompute(scheme.pk)
     return entry
 
 
@@ -474,7 +475,7 @@ def ledger_entry_reverse(
     audit_record(
         actor=actor, action="ledger.reverse", obj=reversal, after=_entry_snapshot(reversal)
     )
-    transaction.on_commit(lambda: _recompute(scheme.pk))
+    _recompute(scheme.pk)
     return reversal
 
 
@@ -505,5 +506,5 @@ def entry_decide(
         obj=entry,
         after={"approved": approved, "note": decision.note},
     )
-    transaction.on_commit(lambda: _recompute(entry.scheme_id))
+    _recompute(entry.scheme_id)
     return decision

@@ -1,6 +1,7 @@
 """Celery tasks of the appraisal. They take ids, call a service, and are idempotent."""
 
 import logging
+from functools import partial
 
 from celery import shared_task
 from django.core.cache import cache
@@ -19,12 +20,15 @@ PENDING_TTL = 600  # seconds; a lost task frees the key by itself
 
 def recompute_request(scheme_id: int) -> None:
     """Queue one recompute of a year after the current transaction commits (coalesced)."""
+    transaction.on_commit(partial(recompute_enqueue, scheme_id))
 
-    def enqueue():
-        if cache.add(PENDING_KEY.format(scheme_id), True, PENDING_TTL):
-            recompute_year.delay(scheme_id)
 
-    transaction.on_commit(enqueue)
+def recompute_enqueue(scheme_id: int) -> bool:
+    """Send the task unless one is already queued for the year; True if sent."""
+    if cache.add(PENDING_KEY.format(scheme_id), True, PENDING_TTL):
+        recompute_year.delay(scheme_id)
+        return True
+    return False
 
 
 def recompute_pending(scheme_id: int) -> bool:
