@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 from .models import Scheme
-from .recompute import year_results_recompute
+from .recompute import results_are_stale, year_results_recompute
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +38,15 @@ def recompute_pending(scheme_id: int) -> bool:
 @shared_task(
     name="appraisal.recompute_year", autoretry_for=(Exception,), max_retries=3, retry_backoff=True
 )
-def recompute_year(scheme_id: int) -> dict:
+def recompute_year(scheme_id: int, force: bool = False) -> dict:
     # Free the key first: an entry written while this runs queues the next recompute.
     cache.delete(PENDING_KEY.format(scheme_id))
+    scheme = Scheme.objects.filter(pk=scheme_id).first()
+    if scheme is None:
+        return {"scheme": scheme_id, "skipped": "no such year"}
+    if not force and not results_are_stale(scheme):
+        # Results already reflect this ledger (a duplicate or coalesced request): nothing to do.
+        return {"scheme": scheme_id, "skipped": "fresh"}
     result_set = year_results_recompute(scheme_id=scheme_id)
     return {"scheme": scheme_id, "ledger_last_id": result_set.ledger_last_id}
 
@@ -50,5 +56,5 @@ def recompute_open_years() -> list[int]:
     """Nightly (beat): recompute every year that is not published."""
     ids = list(Scheme.objects.exclude(status=Scheme.Status.PUBLISHED).values_list("id", flat=True))
     for scheme_id in ids:
-        recompute_year.delay(scheme_id)
+        recompute_year.delay(scheme_id, force=True)
     return ids

@@ -50,15 +50,15 @@ def test_seed_demo_twice_duplicates_nothing(seeded):
     assert _state() == before
 
 
-@pytest.mark.parametrize(("username", "name", "role"), DEMO_ACCOUNTS)
-def test_every_demo_account_lands_on_its_own_home(seeded, username, name, role):
-    client = Client()
-    response = client.post("/login/", {"username": username, "password": DEMO_PASSWORD})
-    assert response.status_code == 302 and response["Location"] == "/"
-    home = client.get("/")
-    assert home.status_code == 200
-    assert home.templates[0].name == f"orgs/home_{role}.html"
-    assert name in home.content.decode()
+def test_every_demo_account_lands_on_its_own_home(seeded):
+    for username, name, role in DEMO_ACCOUNTS:
+        client = Client()
+        response = client.post("/login/", {"username": username, "password": DEMO_PASSWORD})
+        assert response.status_code == 302 and response["Location"] == "/", username
+        home = client.get("/")
+        assert home.status_code == 200
+        assert home.templates[0].name == f"orgs/home_{role}.html"
+        assert name in home.content.decode()
 
 
 def test_demo_head_sees_only_own_institution(seeded):
@@ -70,3 +70,24 @@ def test_demo_head_sees_only_own_institution(seeded):
     assert client.get(f"/orgs/institutions/{other.code}/").status_code == 404
     listed = client.get("/api/v1/institutions/").json()
     assert [row["code"] for row in listed["results"]] == [own.code]
+
+
+def test_demo_has_an_open_year_scored_by_every_department(seeded):
+    from appraisal.models import LedgerEntry, Result, Scheme
+    from appraisal.services import scheme_check
+
+    scheme = Scheme.objects.get(year=2026)
+    assert scheme.status == Scheme.Status.OPEN
+    assert scheme_check(scheme) == []
+    departments = set(
+        LedgerEntry.objects.filter(scheme=scheme).values_list("department__code", flat=True)
+    )
+    assert departments >= {"AQSC", "BGS", "DCS", "JJJC", "DJB", "RLZY", "CWB"}
+    results = Result.objects.filter(scheme=scheme)
+    assert results.count() == 16  # every grouped institution
+    assert results.filter(vetoed=True).count() == 1
+    assert results.filter(prize_level=1).count() >= 3  # a first prize in each group
+    # A pending veto proposal waits for HR.
+    assert LedgerEntry.objects.filter(
+        kind="veto", needs_approval=True, decision__isnull=True
+    ).exists()

@@ -113,6 +113,11 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         with transaction.atomic():
             counts = seed()
+        # The appraisal year goes through the services, which queue a recompute on commit.
+        from appraisal.demo import seed_year
+
+        seed_year(hr=User.objects.get(username="hr"))
+        counts["users"] = User.objects.count()
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo data ready: {institutions} institutions in {groups} groups, {employees} "
