@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from orgs.models import AssessmentGroup, Institution, Role, ScoringDepartment, User
+from orgs.models import Institution, Role, ScoringDepartment, User
 
 from . import services
 from .models import LedgerEntry, Scheme
@@ -66,9 +66,8 @@ def _scorer(department: ScoringDepartment) -> User:
 def seed_year(*, hr: User) -> Scheme | None:
     if Scheme.objects.filter(year=DEMO_YEAR).exists():
         return None
-    rng = random.Random(DEMO_YEAR)
+    rng = random.Random(DEMO_YEAR)  # noqa: S311 — deterministic demo data, not security
     departments = {d.code: d for d in ScoringDepartment.objects.all()}
-    groups = {g.code: g for g in AssessmentGroup.objects.all()}
     scheme = services.scheme_create(actor=hr, year=DEMO_YEAR)
     for order, (code, part, name, max_points, method, dept, applies) in enumerate(INDICATORS):
         institutions = None
