@@ -183,3 +183,17 @@ def test_listed_indicators_apply_only_to_their_institutions(world, year):
     got = results()
     assert got["A01"][1] == 0  # B1 (add) with no points
     assert got["B01"][1] == got["C01"][1] == D(300)  # B2 (deduct) untouched
+
+
+def test_recompute_command(world, year):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    add(world.users["hr"], year, world.a, "C1", "h1", "-6")
+    out = StringIO()
+    call_command("recompute", "2026", stdout=out)
+    assert "2026: 3 results from 1 ledger entries" in out.getvalue()
+    assert Result.objects.get(institution=world.a).common == D(297)
+    with pytest.raises(CommandError, match="No appraisal scheme for 1999"):
+        call_command("recompute", "1999")
