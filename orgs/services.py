@@ -4,6 +4,7 @@ an audit event in one transaction."""
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -41,6 +42,8 @@ EMPLOYEE_FIELDS = (
 def _jsonable(value):
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, date):  # date and datetime
+        return value.isoformat()
     if hasattr(value, "pk"):
         return value.pk
     return value

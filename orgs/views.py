@@ -150,12 +150,15 @@ def institution_employees_export(request, code):
     )
 
 
-def _apply_errors(form, error: ValidationError) -> None:
+def apply_errors(form, error: ValidationError) -> None:
     if hasattr(error, "error_dict"):
         for field, errors in error.message_dict.items():
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error.messages)
+
+
+_apply_errors = apply_errors  # transitional alias, removed once every caller uses apply_errors
 
 
 @role_required(Role.HR)
@@ -179,7 +182,7 @@ def institution_edit(request, code=None):
                 messages.success(request, _("Institution %(name)s saved.") % {"name": institution})
             return redirect("orgs:institution_detail", code=institution.code)
         except ValidationError as e:
-            _apply_errors(form, e)
+            apply_errors(form, e)
     return render(request, "orgs/institution_form.html", {"form": form, "institution": institution})
 
 
@@ -208,7 +211,7 @@ def group_edit(request, pk=None):
                 messages.success(request, _("Group %(name)s saved.") % {"name": group})
             return redirect("orgs:group_list")
         except ValidationError as e:
-            _apply_errors(form, e)
+            apply_errors(form, e)
     return render(request, "orgs/group_form.html", {"form": form, "group": group})
 
 

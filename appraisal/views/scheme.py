@@ -1,3 +1,341 @@
-"""Appraisal pages: scheme."""
+"""Appraisal pages: the yearly scheme (settings, lifecycle, indicators, targets) and HR's
+approvals of bonus and veto proposals. Thin: parse with appraisal.forms, load through
+appraisal.access, write through appraisal.services, render.
 
-urlpatterns: list = []
+Every role reads the scheme (the rules are public); only HR changes it. Objects outside a user's
+scope answer 404, a role that may never do the action 403."""
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from orgs.access import has_role
+from orgs.models import Institution, Role
+from orgs.views import apply_errors, role_required
+
+from .. import engine, services
+from ..access import entries_visible_to, entry_get_for_user, scheme_get_for_user, schemes_visible_to
+from ..forms import (
+    DecisionForm,
+    IndicatorForm,
+    SchemeCreateForm,
+    SchemeSettingsForm,
+    TargetForm,
+    TransitionForm,
+)
+from ..models import Indicator, Method, Part, ResultSet, Scheme, Target
+from ..recompute import results_are_stale
+from ..tasks import recompute_pending
+
+TARGETS_PER_PAGE = 50
+APPROVALS_PER_PAGE = 50
+
+TRANSITION_DONE = {
+    "open": gettext_lazy("The %(year)s appraisal is open for scoring."),
+    "review": gettext_lazy("The %(year)s appraisal is in review: institutions see their results."),
+    "publish": gettext_lazy("The %(year)s results are published and locked."),
+    "reopen": gettext_lazy("The %(year)s appraisal is back in review."),
+}
+
+
+def _is_hr(user) -> bool:
+    return has_role(user, Role.HR)
+
+
+def _int_param(request, name) -> int | None:
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+# --- Scheme list and detail ----------------------------------------------------------------------
+
+
+@role_required()
+@require_http_methods(["GET", "POST"])
+def scheme_list(request):
+    """Every year with its status; HR starts a new year here."""
+    is_hr = _is_hr(request.user)
+    if request.method == "POST" and not is_hr:
+        raise PermissionDenied
+    schemes = list(
+        schemes_visible_to(request.user)
+        .annotate(indicator_count=Count("indicators"))
+        .order_by("-year")
+    )
+    form = None
+    if is_hr:
+        next_year = schemes[0].year + 1 if schemes else None
+        form = SchemeCreateForm(request.POST or None, initial={"year": next_year})
+        if request.method == "POST" and form.is_valid():
+            try:
+                scheme = services.scheme_create(actor=request.user, year=form.cleaned_data["year"])
+                messages.success(request, _("The %(year)s scheme is created.") % {"year": scheme})
+                return redirect("appraisal:scheme_detail", year=scheme.year)
+            except ValidationError as e:
+                apply_errors(form, e)
+    return render(
+        request, "appraisal/scheme_list.html", {"schemes": schemes, "form": form, "is_hr": is_hr}
+    )
+
+
+def _parts(scheme: Scheme, indicators: list[Indicator]) -> list[dict]:
+    """The indicators grouped by part, with the sums HR checks against each part's max."""
+    maxima = scheme.part_max()
+    parts = []
+    for part in Part:
+        items = [i for i in indicators if i.part == part]
+        for_all = sum((i.max_points for i in items if i.applies_to_all), start=Decimal(0))
+        parts.append(
+            {
+                "value": part.value,
+                "label": part.label,
+                "max": maxima[engine.Part(part.value)],
+                "indicators": items,
+                "total": sum((i.max_points for i in items), start=Decimal(0)),
+                "for_all": for_all,
+                "differentiated": any(not i.applies_to_all for i in items),
+            }
+        )
+    return parts
+
+
+@role_required()
+@require_http_methods(["GET", "POST"])
+def scheme_detail(request, year):
+    """The year's settings, lifecycle and indicators. HR moves the year to its next step here."""
+    is_hr = _is_hr(request.user)
+    if request.method == "POST" and not is_hr:
+        raise PermissionDenied
+    scheme = scheme_get_for_user(request.user, year=year)
+    transition_form = TransitionForm(request.POST or None) if is_hr else None
+    failed_action = None
+    if request.method == "POST" and transition_form.is_valid():
+        action = transition_form.cleaned_data["action"]
+        try:
+            scheme = services.scheme_transition(
+                actor=request.user,
+                scheme=scheme,
+                action=action,
+                reason=transition_form.cleaned_data["reason"],
+            )
+            messages.success(request, TRANSITION_DONE[action] % {"year": scheme.year})
+            return redirect("appraisal:scheme_detail", year=scheme.year)
+        except ValidationError as e:
+            apply_errors(transition_form, e)
+            failed_action = action
+
+    indicators = list(
+        scheme.indicators.select_related("department").prefetch_related(
+            Prefetch("institutions", queryset=Institution.objects.order_by("code").only("code"))
+        )
+    )
+    result_set = None
+    stale = pending = False
+    if scheme.status != Scheme.Status.DRAFT:
+        result_set = ResultSet.objects.filter(scheme=scheme).first()
+        stale = results_are_stale(scheme)
+        pending = recompute_pending(scheme.pk)
+    context = {
+        "scheme": scheme,
+        "parts": _parts(scheme, indicators),
+        "indicator_count": len(indicators),
+        "has_ratio": any(i.method == Method.RATIO for i in indicators),
+        "is_hr": is_hr,
+        "is_draft": scheme.status == Scheme.Status.DRAFT,
+        "next_actions": [
+            a for a, (source, _t) in services.TRANSITIONS.items() if source == scheme.status
+        ],
+        "transition_form": transition_form,
+        "failed_action": failed_action,
+        "result_set": result_set,
+        "results_stale": stale,
+        "recompute_pending": pending,
+    }
+    return render(request, "appraisal/scheme_detail.html", context)
+
+
+# --- HR's edits (draft only; the services refuse otherwise) --------------------------------------
+
+
+@role_required(Role.HR)
+@require_http_methods(["GET", "POST"])
+def scheme_settings(request, year):
+    scheme = scheme_get_for_user(request.user, year=year)
+    form = SchemeSettingsForm(request.POST or None, scheme=scheme)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.scheme_update(actor=request.user, scheme=scheme, **form.cleaned_data)
+            messages.success(request, _("Settings of %(year)s saved.") % {"year": scheme.year})
+            return redirect("appraisal:scheme_detail", year=scheme.year)
+        except ValidationError as e:
+            apply_errors(form, e)
+    return render(request, "appraisal/scheme_settings.html", {"scheme": scheme, "form": form})
+
+
+@role_required(Role.HR)
+@require_http_methods(["GET", "POST"])
+def indicator_edit(request, year, pk=None):
+    scheme = scheme_get_for_user(request.user, year=year)
+    indicator = (
+        get_object_or_404(scheme.indicators.prefetch_related("institutions"), pk=pk)
+        if pk is not None
+        else None
+    )
+    title_code = indicator.code if indicator else None
+    form = IndicatorForm(request.POST or None, indicator=indicator)
+    if request.method == "POST" and form.is_valid():
+        try:
+            indicator = services.indicator_save(
+                actor=request.user,
+                scheme=scheme,
+                indicator=indicator,
+                institutions=list(form.cleaned_data["institutions"]),
+                **form.indicator_fields(),
+            )
+            messages.success(request, _("Indicator %(code)s saved.") % {"code": indicator.code})
+            return redirect("appraisal:scheme_detail", year=scheme.year)
+        except ValidationError as e:
+            apply_errors(form, e)
+    context = {"scheme": scheme, "form": form, "title_code": title_code}
+    return render(request, "appraisal/scheme_indicator_form.html", context)
+
+
+def _target_rows(scheme: Scheme) -> list[tuple]:
+    """(indicator, institution, target or None) for every completion-ratio indicator of the year
+    and every institution it applies to: all appraised institutions (those in an assessment
+    group, as the recompute counts them) or the listed ones. Four queries."""
+    part_order = {part.value: n for n, part in enumerate(Part)}
+    indicators = sorted(
+        scheme.indicators.filter(method=Method.RATIO),
+        key=lambda i: (part_order[i.part], i.sort_order, i.code),
+    )
+    appraised = list(Institution.objects.filter(group__isnull=False).order_by("code"))
+    listed: dict[int, list[Institution]] = defaultdict(list)
+    for link in (
+        Indicator.institutions.through.objects.filter(indicator__in=indicators)
+        .select_related("institution")
+        .order_by("institution__code")
+    ):
+        listed[link.indicator_id].append(link.institution)
+    targets = {
+        (t.indicator_id, t.institution_id): t
+        for t in Target.objects.filter(indicator__scheme=scheme, indicator__method=Method.RATIO)
+    }
+    return [
+        (indicator, institution, targets.get((indicator.pk, institution.pk)))
+        for indicator in indicators
+        for institution in (appraised if indicator.applies_to_all else listed[indicator.pk])
+    ]
+
+
+@role_required(Role.HR)
+@require_http_methods(["GET", "POST"])
+def scheme_targets(request, year):
+    """Targets of the year's completion-ratio indicators; one add/edit form above the table,
+    filled from a row's "edit" link."""
+    scheme = scheme_get_for_user(request.user, year=year)
+    if request.method == "POST":
+        form = TargetForm(request.POST, scheme=scheme)
+        if form.is_valid():
+            try:
+                services.target_save(
+                    actor=request.user,
+                    indicator=form.cleaned_data["indicator"],
+                    institution=form.cleaned_data["institution"],
+                    **form.target_fields(),
+                )
+                messages.success(
+                    request,
+                    _("Target of %(institution)s on %(indicator)s saved.")
+                    % {
+                        "institution": form.cleaned_data["institution"],
+                        "indicator": form.cleaned_data["indicator"].code,
+                    },
+                )
+                return redirect(request.get_full_path())
+            except ValidationError as e:
+                apply_errors(form, e)
+    else:
+        chosen = {name: _int_param(request, name) for name in ("indicator", "institution")}
+        target = None
+        if all(chosen.values()):
+            target = Target.objects.filter(
+                indicator__scheme=scheme,
+                indicator_id=chosen["indicator"],
+                institution_id=chosen["institution"],
+            ).first()
+        form = TargetForm(scheme=scheme, target=target)
+        form.initial.update({k: v for k, v in chosen.items() if v})
+    page = Paginator(_target_rows(scheme), TARGETS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {"scheme": scheme, "form": form, "page_obj": page, "querystring": ""}
+    return render(request, "appraisal/scheme_targets.html", context)
+
+
+# --- Approvals -----------------------------------------------------------------------------------
+
+
+def _pending_proposals(user):
+    """Bonus and veto proposals waiting for HR: not decided, not withdrawn by a reversing entry,
+    in a year that still takes decisions; oldest first."""
+    return (
+        entries_visible_to(user)
+        .filter(
+            needs_approval=True,
+            reverses__isnull=True,
+            decision__isnull=True,
+            reversed_by__isnull=True,
+            scheme__status__in=[Scheme.Status.OPEN, Scheme.Status.REVIEW],
+        )
+        .select_related("scheme", "institution", "department", "created_by")
+        .order_by("created_at", "id")
+    )
+
+
+@role_required(Role.HR)
+@require_http_methods(["GET", "POST"])
+def approvals(request):
+    if request.method == "POST":
+        form = DecisionForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Choose approve or reject."))
+            return redirect("appraisal:approvals")
+        entry = entry_get_for_user(request.user, pk=form.cleaned_data["entry"])
+        approved = form.cleaned_data["decision"] == "approve"
+        try:
+            services.entry_decide(
+                actor=request.user, entry=entry, approved=approved, note=form.cleaned_data["note"]
+            )
+        except ValidationError as e:
+            messages.error(request, " ".join(e.messages))
+        else:
+            done = _("Proposal #%(id)s approved.") if approved else _("Proposal #%(id)s rejected.")
+            messages.success(request, done % {"id": entry.pk})
+        return redirect("appraisal:approvals")
+    page = Paginator(_pending_proposals(request.user), APPROVALS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "appraisal/approvals.html",
+        {"page_obj": page, "querystring": ""},
+    )
+
+
+urlpatterns = [
+    path("schemes/", scheme_list, name="scheme_list"),
+    path("schemes/<int:year>/", scheme_detail, name="scheme_detail"),
+    path("schemes/<int:year>/settings/", scheme_settings, name="scheme_settings"),
+    path("schemes/<int:year>/indicators/new/", indicator_edit, name="indicator_create"),
+    path("schemes/<int:year>/indicators/<int:pk>/edit/", indicator_edit, name="indicator_edit"),
+    path("schemes/<int:year>/targets/", scheme_targets, name="scheme_targets"),
+    path("approvals/", approvals, name="approvals"),
+]

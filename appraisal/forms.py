@@ -1,0 +1,138 @@
+"""Forms of the appraisal pages. They only parse input: each view hands `cleaned_data` to a
+service, which validates the rules and writes. They are plain forms, not model forms, so that the
+object a service receives is never changed by the form before the service audits its "before"."""
+
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from orgs.models import Institution, ScoringDepartment
+
+from .models import Indicator, Method, Scheme, Target
+from .services import (
+    INDICATOR_FIELDS,
+    SCHEME_SETTINGS,
+    TARGET_FIELDS,
+    TRANSITIONS,
+    indicator_applies,
+)
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _code_and_name(institution: Institution) -> str:
+    return f"{institution.code} {institution.name}"
+
+
+def _initial(obj, names) -> dict:
+    return {name: getattr(obj, name) for name in names} if obj is not None else {}
+
+
+class SchemeCreateForm(forms.Form):
+    year = forms.IntegerField(
+        label=_("Year"),
+        min_value=2000,
+        max_value=2999,
+        help_text=_("Settings and indicators are copied from the latest earlier year."),
+    )
+
+
+class SchemeSettingsForm(forms.Form):
+    def __init__(self, *args, scheme: Scheme, **kwargs):
+        super().__init__(*args, initial=_initial(scheme, SCHEME_SETTINGS), **kwargs)
+        for name in SCHEME_SETTINGS:
+            # The veto line is a threshold that must be reached: zero would veto everyone.
+            minimum = Decimal("0.01") if name == "veto_line" else Decimal("0")
+            self.fields[name] = Scheme._meta.get_field(name).formfield(min_value=minimum)
+
+
+class TransitionForm(forms.Form):
+    action = forms.ChoiceField(choices=[(a, a) for a in TRANSITIONS], widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=_("Reason for reopening"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class IndicatorForm(forms.Form):
+    """An indicator of a year; `institutions` lists who it applies to when not all."""
+
+    def __init__(self, *args, indicator: Indicator | None = None, **kwargs):
+        initial = _initial(indicator, INDICATOR_FIELDS)
+        if indicator is not None:
+            initial["department"] = indicator.department_id
+            initial["institutions"] = [i.pk for i in indicator.institutions.all()]
+        super().__init__(*args, initial=initial, **kwargs)
+        self.fields.update(forms.fields_for_model(Indicator, fields=INDICATOR_FIELDS))
+        self.fields["department"].queryset = ScoringDepartment.objects.order_by(
+            "sort_order", "code"
+        )
+        self.fields["direction"].help_text = _("Only for completion-ratio indicators.")
+        self.fields["institutions"] = forms.ModelMultipleChoiceField(
+            label=_("Applies to these institutions"),
+            queryset=Institution.objects.order_by("code"),
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
+            help_text=_("Used when the indicator does not apply to all institutions."),
+        )
+        self.fields["institutions"].label_from_instance = _code_and_name
+
+    def clean(self):
+        data = super().clean()
+        if data.get("method") and data["method"] != Method.RATIO:
+            data["direction"] = ""
+        if data.get("applies_to_all"):
+            data["institutions"] = []
+        elif "institutions" in data and not data["institutions"]:
+            self.add_error(
+                "institutions", _("Choose the institutions it applies to, or tick “all”.")
+            )
+        return data
+
+    def main_fields(self):
+        return [self[name] for name in INDICATOR_FIELDS]
+
+    def indicator_fields(self) -> dict:
+        return {name: self.cleaned_data[name] for name in INDICATOR_FIELDS}
+
+
+class TargetForm(forms.Form):
+    """One institution's target on a completion-ratio indicator of the year."""
+
+    def __init__(self, *args, scheme: Scheme, target: Target | None = None, **kwargs):
+        super().__init__(*args, initial=_initial(target, TARGET_FIELDS), **kwargs)
+        self.fields["indicator"] = forms.ModelChoiceField(
+            label=_("Indicator"),
+            queryset=Indicator.objects.filter(scheme=scheme, method=Method.RATIO).order_by("code"),
+        )
+        self.fields["institution"] = forms.ModelChoiceField(
+            label=_("Institution"), queryset=Institution.objects.order_by("code")
+        )
+        self.fields["institution"].label_from_instance = _code_and_name
+        self.fields.update(forms.fields_for_model(Target, fields=TARGET_FIELDS))
+        for name in ("deadline", "completed_on"):
+            self.fields[name].widget = DATE_INPUT
+
+    def clean(self):
+        data = super().clean()
+        indicator, institution = data.get("indicator"), data.get("institution")
+        if indicator and institution and not indicator_applies(indicator, institution):
+            self.add_error(
+                "institution",
+                _("%(indicator)s does not apply to this institution.") % {"indicator": indicator},
+            )
+        return data
+
+    def target_fields(self) -> dict:
+        return {name: self.cleaned_data[name] for name in TARGET_FIELDS}
+
+
+class DecisionForm(forms.Form):
+    entry = forms.IntegerField(widget=forms.HiddenInput)
+    decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject"))])
+    note = forms.CharField(
+        label=_("Note"), required=False, max_length=2000, widget=forms.TextInput()
+    )
