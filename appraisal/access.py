@@ -15,7 +15,7 @@ from django.http import Http404
 from orgs.access import institutions_visible_to, user_role
 from orgs.models import Role
 
-from .models import Indicator, LedgerEntry, Result, Scheme
+from .models import Indicator, LedgerEntry, Result, Scheme, Target
 
 
 def schemes_visible_to(user) -> QuerySet[Scheme]:
@@ -70,5 +70,19 @@ def results_visible_to(user) -> QuerySet[Result]:
     if role in (Role.HR, Role.AUDITOR, Role.SCORER):
         return qs
     if role in (Role.HEAD, Role.PAYROLL):
+        return qs.filter(institution__in=institutions_visible_to(user))
+    return qs.none()
+
+
+def targets_visible_to(user):
+    """HR and auditors all targets; a scorer those of their department's indicators; a head their
+    institution's. (The scope of appraisal.access, applied to targets.)"""
+    qs = Target.objects.all()
+    role = user_role(user)
+    if role in (Role.HR, Role.AUDITOR):
+        return qs
+    if role == Role.SCORER:
+        return qs.filter(indicator__department_id=user.scoring_department_id)
+    if role == Role.HEAD:
         return qs.filter(institution__in=institutions_visible_to(user))
     return qs.none()

@@ -316,7 +316,8 @@ def ledger_entry_create(
 
     * a scorer: official points on their own department's indicators; bonus and veto proposals
       (they count once HR approves them);
-    * HR: anything official; HR's own bonus and veto entries count at once (HR is the approver);
+    * HR: anything official (not self-assessment); HR's own bonus and veto entries count at once
+      (HR is the approver);
     * an institution head: self-assessment (自评) of their own institution only.
     """
     scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
@@ -338,7 +339,10 @@ def ledger_entry_create(
             indicator is None or indicator.department_id != actor.scoring_department_id
         ):
             raise PermissionDenied
-    elif role != Role.HR:
+    elif role == Role.HR:
+        if not is_official:
+            raise PermissionDenied  # a self-assessment is the institution's own
+    else:
         raise PermissionDenied
 
     errors = {}
@@ -493,6 +497,10 @@ def entry_decide(
         raise ValidationError(_("Entry #%(id)s is decided already.") % {"id": entry.pk})
     if entry.reverses_id is None and LedgerEntry.objects.filter(reverses=entry).exists():
         raise ValidationError(_("Entry #%(id)s was withdrawn.") % {"id": entry.pk})
+    if entry.reverses_id is not None:
+        raise ValidationError(
+            _("Entry #%(id)s withdraws a proposal; it is not decided.") % {"id": entry.pk}
+        )
     if not entry.scheme.accepts_entries:
         raise ValidationError(
             _("The %(year)s appraisal accepts no changes.") % {"year": entry.scheme.year}

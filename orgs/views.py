@@ -158,9 +158,6 @@ def apply_errors(form, error: ValidationError) -> None:
         form.add_error(None, error.messages)
 
 
-_apply_errors = apply_errors  # transitional alias, removed once every caller uses apply_errors
-
-
 @role_required(Role.HR)
 @require_http_methods(["GET", "POST"])
 def institution_edit(request, code=None):

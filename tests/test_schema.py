@@ -16,6 +16,20 @@ API_PATHS = {
     "/api/v1/institutions/{institution_code}/employees/",
     "/api/v1/employees/",
     "/api/v1/employees/{id}/",
+    "/api/v1/schemes/",
+    "/api/v1/schemes/{year}/",
+    "/api/v1/schemes/{year}/transition/",
+    "/api/v1/schemes/{year}/check/",
+    "/api/v1/schemes/{year}/recompute/",
+    "/api/v1/indicators/",
+    "/api/v1/indicators/{id}/",
+    "/api/v1/targets/",
+    "/api/v1/targets/{id}/",
+    "/api/v1/entries/",
+    "/api/v1/entries/{id}/",
+    "/api/v1/entries/{id}/reverse/",
+    "/api/v1/entries/{id}/decide/",
+    "/api/v1/results/",
 }
 
 

@@ -1,3 +1,107 @@
-"""Appraisal pages: results."""
+"""Appraisal pages: results. The rankings per assessment group, HR's "recompute now", and an
+institution's own result beside its ledger. Thin: objects come through appraisal.access /
+orgs.access, reads through appraisal.selectors."""
 
-urlpatterns: list = []
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from orgs.access import institution_get_for_user, institutions_visible_to, user_role
+from orgs.models import Role
+from orgs.views import role_required
+
+from .. import access, selectors, tasks
+from ..models import Scheme
+from .transfer import RANKING_ROLES
+
+ENTRIES_PER_PAGE = 50
+
+# The year-less entry points for navigation links: page → URL name.
+LATEST_PAGES = {
+    "scoring": "appraisal:scoring_grid",
+    "ledger": "appraisal:ledger",
+    "rankings": "appraisal:rankings",
+    "mine": "appraisal:my_results",
+}
+
+
+@role_required(*RANKING_ROLES)
+def rankings(request, year):
+    scheme = access.scheme_get_for_user(request.user, year=year)
+    context = {
+        "scheme": scheme,
+        "groups": selectors.rankings(user=request.user, scheme=scheme),
+        "state": selectors.results_state(scheme),
+        "can_recompute": user_role(request.user) == Role.HR,
+        "can_export": user_role(request.user) in RANKING_ROLES,
+    }
+    return render(request, "appraisal/rankings.html", context)
+
+
+@role_required(Role.HR)
+@require_POST
+def rankings_recompute(request, year):
+    scheme = access.scheme_get_for_user(request.user, year=year)
+    # Queued on commit; the embedded default runs it at once, in this request.
+    tasks.recompute_request(scheme.pk)
+    messages.success(
+        request, _("A recompute of the %(year)s results is queued.") % {"year": scheme.year}
+    )
+    return redirect("appraisal:rankings", year=scheme.year)
+
+
+@role_required(Role.HEAD, Role.PAYROLL)
+def my_results(request, year):
+    """A head's own result and ledger. A payroll officer sees the result of an institution
+    bound to them (?institution=CODE; the first of theirs without it)."""
+    scheme = access.scheme_get_for_user(request.user, year=year)
+    code = request.GET.get("institution")
+    if code:
+        institution = institution_get_for_user(request.user, code=code)
+    else:
+        institution = institutions_visible_to(request.user).select_related("group").first()
+    context = {"scheme": scheme, "institution": institution, "own": None, "page_obj": None}
+    if institution is not None:
+        context["own"] = selectors.own_result(
+            user=request.user, scheme=scheme, institution=institution
+        )
+        context["state"] = selectors.results_state(scheme)
+        if user_role(request.user) == Role.HEAD:
+            entries = selectors.ledger_list(
+                user=request.user, scheme=scheme, filters={"institution": institution}
+            )
+            page = Paginator(entries, ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
+            page.object_list = selectors.with_states(page.object_list)
+            context["page_obj"] = page
+            context["querystring"] = f"institution={institution.code}" if code else ""
+        else:
+            context["institutions"] = institutions_visible_to(request.user).order_by("code")
+    return render(request, "appraisal/my_results.html", context)
+
+
+@role_required()
+def latest(request, page):
+    """The latest year that is not a draft, for navigation links that carry no year."""
+    if page not in LATEST_PAGES:
+        raise Http404
+    scheme = (
+        access.schemes_visible_to(request.user)
+        .exclude(status=Scheme.Status.DRAFT)
+        .order_by("-year")
+        .first()
+    )
+    if scheme is None:
+        raise Http404
+    return redirect(LATEST_PAGES[page], year=scheme.year)
+
+
+urlpatterns = [
+    path("years/<int:year>/rankings/", rankings, name="rankings"),
+    path("years/<int:year>/rankings/recompute/", rankings_recompute, name="rankings_recompute"),
+    path("years/<int:year>/mine/", my_results, name="my_results"),
+    path("latest/<slug:page>/", latest, name="latest"),
+]

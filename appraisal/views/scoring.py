@@ -1,3 +1,164 @@
-"""Appraisal pages: scoring."""
+"""Appraisal pages: scoring. The scorer's grid, the entry form, reversing an entry, the ledger
+and evidence downloads. Thin: objects come through appraisal.access / orgs.access, reads
+through appraisal.selectors, writes through appraisal.services."""
 
-urlpatterns: list = []
+import os
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from orgs.access import has_role
+from orgs.models import Role
+from orgs.views import apply_errors, role_required
+
+from .. import access, selectors, services
+from ..scoring_forms import EntryForm, GridFilterForm, LedgerFilterForm
+
+ENTRIES_PER_PAGE = 50
+LEDGER_ROLES = (Role.HR, Role.AUDITOR, Role.SCORER, Role.HEAD)
+ENTERING_ROLES = (Role.HR, Role.SCORER, Role.HEAD)
+PREFILL = ("institution", "kind", "indicator", "period")
+
+
+def ledger_url(year: int, **filters) -> str:
+    url = reverse("appraisal:ledger", kwargs={"year": year})
+    return f"{url}?{urlencode(filters)}" if filters else url
+
+
+def _querystring_without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+@role_required(Role.HR, Role.SCORER)
+def scoring_grid(request, year):
+    scheme = access.scheme_get_for_user(request.user, year=year)
+    form = GridFilterForm(request.GET or None, user=request.user, scheme=scheme)
+    filters = form.cleaned_data if form.is_valid() else {}
+    grid = selectors.grid(
+        user=request.user,
+        scheme=scheme,
+        part=filters.get("part") or None,
+        indicator=filters.get("indicator"),
+    )
+    return render(
+        request, "appraisal/scoring_grid.html", {"scheme": scheme, "form": form, "grid": grid}
+    )
+
+
+@role_required(*ENTERING_ROLES)
+@require_http_methods(["GET", "POST"])
+def entry_create(request, year):
+    scheme = access.scheme_get_for_user(request.user, year=year)
+    posted = request.method == "POST"
+    form = EntryForm(
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        user=request.user,
+        scheme=scheme,
+        # The grid's links preselect institution, indicator and period.
+        initial={k: request.GET[k] for k in PREFILL if k in request.GET},
+    )
+    if posted and form.is_valid():
+        fields = form.entry_fields()
+        try:
+            entry = services.ledger_entry_create(actor=request.user, scheme=scheme, **fields)
+        except ValidationError as e:
+            apply_errors(form, e)
+        else:
+            messages.success(
+                request,
+                _("Entry #%(id)s recorded. A recompute of the results is queued.")
+                % {"id": entry.pk},
+            )
+            return redirect(ledger_url(scheme.year, institution=entry.institution.code))
+    return render(
+        request,
+        "appraisal/scoring_entry_form.html",
+        {"scheme": scheme, "form": form, "self_assessment": form.is_self_assessment},
+    )
+
+
+@role_required(*ENTERING_ROLES)
+@require_POST
+def entry_reverse(request, pk):
+    entry = access.entry_get_for_user(request.user, pk=pk)
+    if not services.can_reverse(request.user, entry):
+        raise PermissionDenied
+    try:
+        reversal = services.ledger_entry_reverse(
+            actor=request.user, entry=entry, reason=request.POST.get("reason", "")
+        )
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+    else:
+        messages.success(
+            request,
+            _("Entry #%(id)s reversed by #%(new)s. A recompute of the results is queued.")
+            % {"id": entry.pk, "new": reversal.pk},
+        )
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = ledger_url(entry.scheme.year, institution=entry.institution.code)
+    return redirect(target)
+
+
+@role_required(*LEDGER_ROLES)
+def ledger(request, year):
+    scheme = access.scheme_get_for_user(request.user, year=year)
+    form = LedgerFilterForm(request.GET or None, user=request.user, scheme=scheme)
+    if form.is_bound and not form.is_valid():
+        # A filter the user may not use (another institution) shows nothing, not everything.
+        entries = selectors.ledger_list(user=request.user, scheme=scheme).none()
+    else:
+        filters = form.cleaned_data if form.is_bound else {}
+        entries = selectors.ledger_list(user=request.user, scheme=scheme, filters=filters)
+    page = Paginator(entries, ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = selectors.with_states(page.object_list)
+    return render(
+        request,
+        "appraisal/ledger.html",
+        {
+            "scheme": scheme,
+            "form": form,
+            "page_obj": page,
+            "querystring": _querystring_without_page(request),
+            "can_enter": has_role(request.user, *ENTERING_ROLES),
+        },
+    )
+
+
+@role_required()
+def evidence(request, pk):
+    """An entry's evidence file, to those who may see the entry; never from a public URL."""
+    entry = access.entry_get_for_user(request.user, pk=pk)
+    if not entry.evidence:
+        raise Http404
+    try:
+        file = entry.evidence.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404 from None
+    response = FileResponse(
+        file, as_attachment=True, filename=os.path.basename(entry.evidence.name)
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+urlpatterns = [
+    path("years/<int:year>/scoring/", scoring_grid, name="scoring_grid"),
+    path("years/<int:year>/entries/new/", entry_create, name="entry_create"),
+    path("years/<int:year>/ledger/", ledger, name="ledger"),
+    path("entries/<int:pk>/reverse/", entry_reverse, name="entry_reverse"),
+    path("entries/<int:pk>/evidence/", evidence, name="evidence"),
+]

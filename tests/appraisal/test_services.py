@@ -221,3 +221,17 @@ def test_publish_locks_and_reopen_is_audited(world, year):
         services.scheme_transition(
             actor=world.users["auditor"], scheme=year.scheme, action="publish"
         )
+
+
+def test_a_withdrawal_is_not_decided(world, year):
+    scorer, hr = world.users["scorer"], world.users["hr"]
+    proposal = entry(scorer, year, world.a, kind="bonus", points="5")
+    withdrawal = services.ledger_entry_reverse(actor=scorer, entry=proposal, reason="撤回")
+    with pytest.raises(ValidationError, match="withdraws a proposal"):
+        services.entry_decide(actor=hr, entry=withdrawal, approved=True)
+    assert not EntryDecision.objects.exists()
+
+
+def test_hr_does_not_self_assess_for_an_institution(world, year):
+    with pytest.raises(PermissionDenied):
+        entry(world.users["hr"], year, world.a, is_official=False)

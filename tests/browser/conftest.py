@@ -7,6 +7,8 @@ import shutil
 
 import pytest
 
+from ..appraisal.conftest import year  # noqa: F401 — the appraisal year, for the browser tests
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",

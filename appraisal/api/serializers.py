@@ -1,0 +1,385 @@
+"""Shapes of the appraisal API. Serializers parse and render only: who may write what, the
+lifecycle and the ledger's rules live in appraisal.services, which the views call; a service's
+ValidationError comes back as a 400 on the same field names. Objects are named by their codes
+(year, institution, indicator, department), as on the pages and in the Excel files."""
+
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
+from rest_framework import serializers
+from rest_framework.fields import empty
+
+from appraisal.models import (
+    POINTS,
+    EntryDecision,
+    Indicator,
+    LedgerEntry,
+    Period,
+    Result,
+    Scheme,
+    Target,
+)
+from appraisal.scoring_forms import validate_evidence
+from appraisal.services import SCHEME_SETTINGS, TRANSITIONS
+from orgs.models import Institution, ScoringDepartment
+
+# The service validates uniqueness (year, indicator code) with one wording; the serializer's copies
+# of those checks would only run them twice.
+SERVICE_VALIDATED = {"validators": []}
+
+
+class FormSafeBooleanField(serializers.BooleanField):
+    """A boolean whose absence from a multipart form is absence, not `false` (DRF reads a missing
+    form checkbox as false, which would turn an official entry into a self-assessment)."""
+
+    default_empty_html = empty
+
+
+class EntryStatus:
+    """Whether an entry counts towards the results (appraisal.recompute.COUNTED)."""
+
+    COUNTED = "counted"
+    PENDING = "pending"  # a bonus or veto proposal waiting for HR
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"  # a pending proposal taken back (reversed) before HR decided
+    CHOICES = [
+        (COUNTED, _("counted")),
+        (PENDING, _("pending approval")),
+        (REJECTED, _("rejected")),
+        (WITHDRAWN, _("withdrawn")),
+    ]
+
+
+# --- Schemes -------------------------------------------------------------------------------------
+
+
+# The bounds of the database's check constraint (scheme_settings_non_negative), on each field's
+# name: the model's full_clean would only name the constraint.
+SETTING_BOUNDS = {name: {"min_value": Decimal("0")} for name in SCHEME_SETTINGS} | {
+    "veto_line": {"min_value": Decimal("0.01")}
+}
+
+
+class SchemeSettingsSerializer(serializers.ModelSerializer):
+    """The settings HR may change while the year is a draft (PATCH)."""
+
+    class Meta:
+        model = Scheme
+        fields = list(SCHEME_SETTINGS)
+        extra_kwargs = SETTING_BOUNDS
+
+
+class SchemeCreateSerializer(serializers.ModelSerializer):
+    """A new year; settings left out are copied from the latest earlier year (or the defaults)."""
+
+    class Meta:
+        model = Scheme
+        fields = ["year", *SCHEME_SETTINGS]
+        extra_kwargs = {"year": SERVICE_VALIDATED} | {
+            name: bounds | {"required": False} for name, bounds in SETTING_BOUNDS.items()
+        }
+
+
+class SchemeSerializer(serializers.ModelSerializer):
+    """A year with the state of its results (the view sets the three `results_*`/`recompute_*`
+    attributes; a few queries a year, and there is one scheme a year)."""
+
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    results_computed_at = serializers.DateTimeField(
+        allow_null=True, read_only=True, help_text=_("When the results were last computed.")
+    )
+    results_stale = serializers.BooleanField(
+        read_only=True,
+        help_text=_("The ledger changed since the results were computed (or none exist yet)."),
+    )
+    recompute_pending = serializers.BooleanField(
+        read_only=True, help_text=_("A recompute of this year is queued.")
+    )
+
+    class Meta:
+        model = Scheme
+        fields = [
+            "year",
+            "status",
+            "status_label",
+            *SCHEME_SETTINGS,
+            "created_at",
+            "results_computed_at",
+            "results_stale",
+            "recompute_pending",
+        ]
+        read_only_fields = fields
+
+
+class SchemeTransitionSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(
+        choices=list(TRANSITIONS),
+        help_text=_(
+            "open: draft → open; review: open → review; publish: review → published; "
+            "reopen: published → review (needs a reason)."
+        ),
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class SchemeCheckSerializer(serializers.Serializer):
+    problems = serializers.ListField(
+        child=serializers.CharField(),
+        help_text=_("What does not add up; the year can open when this is empty."),
+    )
+
+
+# --- Indicators and targets ----------------------------------------------------------------------
+
+
+class IndicatorSerializer(serializers.ModelSerializer):
+    year = serializers.SlugRelatedField(
+        source="scheme", slug_field="year", queryset=Scheme.objects.all()
+    )
+    department = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=ScoringDepartment.objects.all(),
+        help_text=_("Code of the scoring department that owns and scores the indicator."),
+    )
+    department_name = serializers.CharField(source="department.name", read_only=True)
+    institutions = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Institution.objects.all(),
+        many=True,
+        required=False,
+        help_text=_("Codes of the institutions it applies to, when it does not apply to all."),
+    )
+    part_label = serializers.CharField(source="get_part_display", read_only=True)
+    method_label = serializers.CharField(source="get_method_display", read_only=True)
+
+    class Meta:
+        model = Indicator
+        fields = [
+            "id",
+            "year",
+            "code",
+            "part",
+            "part_label",
+            "name",
+            "max_points",
+            "method",
+            "method_label",
+            "direction",
+            "department",
+            "department_name",
+            "applies_to_all",
+            "institutions",
+            "sort_order",
+        ]
+        # Code format and uniqueness in the year are checked by the service (full_clean).
+        extra_kwargs = {"code": SERVICE_VALIDATED}
+        validators = []
+
+
+class TargetSerializer(serializers.ModelSerializer):
+    indicator = serializers.PrimaryKeyRelatedField(queryset=Indicator.objects.all())
+    indicator_code = serializers.CharField(source="indicator.code", read_only=True)
+    year = serializers.IntegerField(source="indicator.scheme.year", read_only=True)
+    institution = serializers.SlugRelatedField(
+        slug_field="code", queryset=Institution.objects.all()
+    )
+    institution_name = serializers.CharField(source="institution.name", read_only=True)
+
+    class Meta:
+        model = Target
+        fields = [
+            "id",
+            "year",
+            "indicator",
+            "indicator_code",
+            "institution",
+            "institution_name",
+            "kind",
+            "unit",
+            "target_value",
+            "actual_value",
+            "deadline",
+            "completed_on",
+        ]
+
+
+# --- The ledger ----------------------------------------------------------------------------------
+
+
+class EntryDecisionSerializer(serializers.ModelSerializer):
+    decided_by = serializers.CharField(source="decided_by.username", read_only=True)
+
+    class Meta:
+        model = EntryDecision
+        fields = ["approved", "note", "decided_by", "decided_at"]
+        read_only_fields = fields
+
+
+class EntrySerializer(serializers.ModelSerializer):
+    """A ledger entry as read. The list query annotates `status` and `reversed_by_pk`."""
+
+    year = serializers.IntegerField(source="scheme.year", read_only=True)
+    institution = serializers.CharField(source="institution.code", read_only=True)
+    institution_name = serializers.CharField(source="institution.name", read_only=True)
+    indicator = serializers.CharField(source="indicator.code", read_only=True, allow_null=True)
+    indicator_name = serializers.CharField(source="indicator.name", read_only=True, allow_null=True)
+    department = serializers.CharField(source="department.code", read_only=True, allow_null=True)
+    created_by = serializers.CharField(source="created_by.username", read_only=True)
+    status = serializers.ChoiceField(choices=EntryStatus.CHOICES, read_only=True)
+    reversed_by = serializers.IntegerField(
+        source="reversed_by_pk",
+        read_only=True,
+        allow_null=True,
+        help_text=_("Id of the entry that reverses this one."),
+    )
+    evidence_url = serializers.SerializerMethodField()
+    decision = EntryDecisionSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = LedgerEntry
+        fields = [
+            "id",
+            "year",
+            "institution",
+            "institution_name",
+            "kind",
+            "indicator",
+            "indicator_name",
+            "period",
+            "points",
+            "reason",
+            "is_official",
+            "needs_approval",
+            "status",
+            "decision",
+            "reverses",
+            "reversed_by",
+            "evidence_url",
+            "department",
+            "created_by",
+            "created_at",
+            "source",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_evidence_url(self, entry) -> str | None:
+        # The download page checks scope; the file itself is never served from a public URL.
+        return f"/appraisal/entries/{entry.pk}/evidence/" if entry.evidence else None
+
+
+# Named as the request side of the Entry resource (EntryRequest in the schema).
+@extend_schema_serializer(component_name="Entry")
+class EntryCreateSerializer(serializers.Serializer):
+    """Points to record. Names are resolved here; whether the caller may record them (and the
+    ledger's rules) is the service's to say."""
+
+    year = serializers.IntegerField()
+    institution = serializers.CharField(help_text=_("Institution code."))
+    kind = serializers.ChoiceField(choices=LedgerEntry.Kind.choices)
+    indicator = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        default="",
+        help_text=_("Indicator code (kind 'indicator' only)."),
+    )
+    period = serializers.ChoiceField(choices=Period.choices, required=False, default=Period.YEAR)
+    points = serializers.DecimalField(
+        **POINTS, help_text=_("Signed points; bonus and veto points are positive.")
+    )
+    reason = serializers.CharField()
+    evidence = serializers.FileField(
+        required=False,
+        allow_null=True,
+        default=None,
+        validators=[validate_evidence],  # the entry form's rule: kind of file and size
+        help_text=_("A document or a picture of one (multipart form)."),
+    )
+    is_official = FormSafeBooleanField(
+        required=False,
+        default=True,
+        help_text=_("false: a self-assessment (自评) by the institution head."),
+    )
+
+    def validate(self, data):
+        errors = {}
+        scheme = Scheme.objects.filter(year=data["year"]).first()
+        if scheme is None:
+            errors["year"] = _("There is no scheme for %(year)s.") % {"year": data["year"]}
+        institution = Institution.objects.filter(code=data["institution"]).first()
+        if institution is None:
+            errors["institution"] = _("Unknown institution %(code)s.") % {
+                "code": data["institution"]
+            }
+        indicator = None
+        if data["indicator"] and scheme is not None:
+            indicator = scheme.indicators.filter(code=data["indicator"]).first()
+            if indicator is None:
+                errors["indicator"] = _("The %(year)s scheme has no indicator %(code)s.") % {
+                    "year": scheme.year,
+                    "code": data["indicator"],
+                }
+        if errors:
+            raise serializers.ValidationError(errors)
+        return data | {"scheme": scheme, "institution": institution, "indicator": indicator}
+
+
+class EntryReverseSerializer(serializers.Serializer):
+    reason = serializers.CharField(help_text=_("Why the entry is corrected."))
+
+
+class EntryDecideSerializer(serializers.Serializer):
+    approved = FormSafeBooleanField()
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+# --- Results -------------------------------------------------------------------------------------
+
+
+class ResultSerializer(serializers.ModelSerializer):
+    year = serializers.IntegerField(source="scheme.year", read_only=True)
+    institution = serializers.CharField(source="institution.code", read_only=True)
+    institution_name = serializers.CharField(source="institution.name", read_only=True)
+    group = serializers.CharField(source="group.code", read_only=True, allow_null=True)
+    group_name = serializers.CharField(source="group.name", read_only=True, allow_null=True)
+    grade_label = serializers.CharField(source="get_grade_display", read_only=True)
+
+    class Meta:
+        model = Result
+        fields = [
+            "year",
+            "institution",
+            "institution_name",
+            "group",
+            "group_name",
+            "common",
+            "common_h1",
+            "common_h2",
+            "business",
+            "business_h1",
+            "business_h2",
+            "execution",
+            "bonus",
+            "bonus_uncapped",
+            "veto",
+            "vetoed",
+            "total",
+            "grade",
+            "grade_label",
+            "rank",
+            "prize_level",
+            "prize_amount",
+            "yellow_card",
+            "admonition",
+            "recommended",
+            "gap_to_qualify",
+            "gap_to_next_prize",
+            "gap_to_above",
+            "margin_below",
+            "self_total",
+            "self_gap_flag",
+        ]
+        read_only_fields = fields

@@ -1,0 +1,185 @@
+"""Forms of the scoring pages: a ledger entry, the ledger's filters and the grid's filters.
+They only parse input and offer the choices the user may pick; the rules are in services."""
+
+import os
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
+
+from orgs.access import institutions_visible_to, user_role
+from orgs.models import Institution, Role
+
+from . import engine
+from .access import indicators_scored_by
+from .models import Indicator, LedgerEntry, Part, Period, Scheme
+from .selectors import indicators_for_entry
+
+# Evidence is a document or a picture of one; anything else (scripts, HTML, archives) is refused.
+EVIDENCE_EXTENSIONS = ("pdf", "png", "jpg", "jpeg", "gif", "webp", "xlsx", "docx")
+EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+
+
+def validate_evidence(file) -> None:
+    extension = os.path.splitext(file.name)[1].lower().lstrip(".")
+    if extension not in EVIDENCE_EXTENSIONS:
+        raise ValidationError(
+            _("Evidence must be a %(kinds)s file; “%(name)s” is not.")
+            % {"kinds": ", ".join(EVIDENCE_EXTENSIONS), "name": file.name}
+        )
+    if file.size > EVIDENCE_MAX_BYTES:
+        raise ValidationError(
+            _("Evidence files are at most %(max)s; this one is %(size)s.")
+            % {"max": filesizeformat(EVIDENCE_MAX_BYTES), "size": filesizeformat(file.size)}
+        )
+
+
+class InstitutionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.code} {obj.name}"
+
+
+class IndicatorChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.code} {obj.name} ({obj.get_part_display()})"
+
+
+def _visible_institutions(user):
+    return institutions_visible_to(user).order_by("code")
+
+
+class EntryForm(forms.Form):
+    """One ledger entry. Official points for HR and scorers (bonus and veto proposals too);
+    self-assessment of their own institution for a head."""
+
+    institution = InstitutionChoiceField(
+        label=_("Institution"), queryset=Institution.objects.none(), to_field_name="code"
+    )
+    kind = forms.ChoiceField(label=_("Kind"), choices=LedgerEntry.Kind.choices)
+    indicator = IndicatorChoiceField(
+        label=_("Indicator"),
+        queryset=Indicator.objects.none(),
+        to_field_name="code",
+        required=False,
+        help_text=_("For indicator points only."),
+    )
+    period = forms.ChoiceField(
+        label=_("Period"),
+        choices=Period.choices,
+        help_text=_("Bonus points, veto deductions and execution capacity count for the year."),
+    )
+    points = forms.DecimalField(
+        label=_("Points"),
+        max_digits=8,
+        decimal_places=2,
+        help_text=_("Signed: a deduction is negative. Bonus and veto points are positive."),
+    )
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+    evidence = forms.FileField(
+        label=_("Evidence"),
+        required=False,
+        validators=[validate_evidence],
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ",".join(f".{e}" for e in EVIDENCE_EXTENSIONS)}
+        ),
+        help_text=_("PDF, image, xlsx or docx, at most 10 MB."),
+    )
+
+    def __init__(self, *args, user, scheme: Scheme, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.is_self_assessment = user_role(user) == Role.HEAD
+        self.fields["institution"].queryset = _visible_institutions(user)
+        self.fields["indicator"].queryset = indicators_for_entry(user, scheme)
+        if self.is_self_assessment:
+            # A head's self-assessment (自评) sits beside the official indicator scores; bonus
+            # and veto points are official only.
+            self.fields["kind"].choices = [
+                (LedgerEntry.Kind.INDICATOR, LedgerEntry.Kind.INDICATOR.label)
+            ]
+            self.fields["indicator"].help_text = ""
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == LedgerEntry.Kind.INDICATOR:
+            if not data.get("indicator") and "indicator" not in self.errors:
+                self.add_error("indicator", _("Choose the indicator these points are for."))
+        elif data.get("kind"):
+            data["indicator"] = None
+            data["period"] = engine.Period.YEAR
+        return data
+
+    def entry_fields(self) -> dict:
+        """The keyword arguments of services.ledger_entry_create."""
+        data = self.cleaned_data
+        return {
+            "institution": data["institution"],
+            "kind": data["kind"],
+            "indicator": data["indicator"],
+            "period": data["period"],
+            "points": data["points"],
+            "reason": data["reason"],
+            "evidence": data.get("evidence") or None,
+            "is_official": not self.is_self_assessment,
+        }
+
+
+class LedgerFilterForm(forms.Form):
+    institution = InstitutionChoiceField(
+        label=_("Institution"),
+        queryset=Institution.objects.none(),
+        to_field_name="code",
+        required=False,
+        empty_label=_("All institutions"),
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=[("", _("All kinds")), *LedgerEntry.Kind.choices], required=False
+    )
+    indicator = IndicatorChoiceField(
+        label=_("Indicator"),
+        queryset=Indicator.objects.none(),
+        to_field_name="code",
+        required=False,
+        empty_label=_("All indicators"),
+    )
+    part = forms.ChoiceField(
+        label=_("Part"), choices=[("", _("All parts")), *Part.choices], required=False
+    )
+    period = forms.ChoiceField(
+        label=_("Period"), choices=[("", _("All periods")), *Period.choices], required=False
+    )
+    official = forms.ChoiceField(
+        label=_("Official or self"),
+        choices=[
+            ("", _("Official and self-assessment")),
+            ("official", _("Official")),
+            ("self", _("Self-assessment")),
+        ],
+        required=False,
+    )
+
+    def __init__(self, *args, user, scheme: Scheme, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["institution"].queryset = _visible_institutions(user)
+        self.fields["indicator"].queryset = Indicator.objects.filter(scheme=scheme).order_by(
+            "part", "sort_order", "code"
+        )
+
+
+class GridFilterForm(forms.Form):
+    part = forms.ChoiceField(
+        label=_("Part"), choices=[("", _("All parts")), *Part.choices], required=False
+    )
+    indicator = IndicatorChoiceField(
+        label=_("Indicator"),
+        queryset=Indicator.objects.none(),
+        to_field_name="code",
+        required=False,
+        empty_label=_("All my indicators"),
+    )
+
+    def __init__(self, *args, user, scheme: Scheme, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["indicator"].queryset = indicators_scored_by(user, scheme).order_by(
+            "part", "sort_order", "code"
+        )

@@ -1,0 +1,324 @@
+"""Reads of the appraisal for pages: the scorer's grid, the ledger, the rankings and an
+institution's own result. Every function starts from what the user may see (appraisal.access,
+orgs.access) and loads in a fixed number of set-based queries, however many institutions and
+entries there are."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import BooleanField, Case, Count, F, Q, QuerySet, Sum, Value, When
+from django.utils.translation import gettext as _
+
+from orgs.access import institutions_visible_to, user_role
+from orgs.models import AssessmentGroup, Institution, PrizeLevel, Role
+
+from . import engine
+from .access import entries_visible_to, indicators_scored_by, results_visible_to
+from .models import Indicator, LedgerEntry, Part, Period, Result, ResultSet, Scheme, Target
+from .recompute import COUNTED, results_are_stale
+from .tasks import recompute_pending
+
+ZERO = Decimal("0")
+
+# Which Result fields hold a part's score in each period (execution capacity is annual only).
+PART_RESULT_FIELDS = {
+    engine.Part.COMMON: ((engine.Period.H1, "common_h1"), (engine.Period.H2, "common_h2")),
+    engine.Part.BUSINESS: ((engine.Period.H1, "business_h1"), (engine.Period.H2, "business_h2")),
+    engine.Part.EXECUTION: ((engine.Period.YEAR, "execution"),),
+}
+
+
+# --- What a user may enter points on -------------------------------------------------------------
+
+
+def indicators_for_entry(user, scheme: Scheme) -> QuerySet[Indicator]:
+    """The indicators the user may put ledger entries on: HR all, a scorer their department's
+    (both official), a head those that apply to their institution (self-assessment). Completion-
+    ratio indicators are scored from their target, never from entries."""
+    if user_role(user) == Role.HEAD:
+        own = institutions_visible_to(user)
+        qs = Indicator.objects.filter(scheme=scheme).filter(
+            Q(applies_to_all=True) | Q(institutions__in=own)
+        )
+        qs = Indicator.objects.filter(pk__in=qs.values("pk"))
+    else:
+        qs = indicators_scored_by(user, scheme)
+    return qs.exclude(method=engine.Method.RATIO).order_by("part", "sort_order", "code")
+
+
+# --- The scorer's grid ---------------------------------------------------------------------------
+
+
+@dataclass
+class GridCell:
+    indicator: Indicator
+    period: str
+    applies: bool
+    score: Decimal | None = None  # the indicator's score from the counted ledger (and target)
+    tally: Decimal = ZERO  # the signed sum of counted official entries
+    entries: int = 0
+
+    @property
+    def scorable(self) -> bool:
+        return self.applies and self.indicator.method != engine.Method.RATIO
+
+
+@dataclass
+class GridRow:
+    institution: Institution
+    cells: list[GridCell]
+    results: list[Decimal | None] = field(default_factory=list)  # per result column
+
+
+@dataclass
+class GridColumn:
+    indicator: Indicator
+    period: str
+    period_label: str
+
+
+@dataclass
+class Grid:
+    columns: list[GridColumn]
+    result_columns: list[tuple[str, str]]  # (part label, period label) of the results shown
+    rows: list[GridRow]
+    has_results: bool
+
+
+def grid(
+    *, user, scheme: Scheme, part: str | None = None, indicator: Indicator | None = None
+) -> Grid:
+    """The indicators the user scores × the institutions each applies to. A cell holds the
+    indicator's score per period, worked out by the engine from the counted official entries,
+    and their sum; each row also shows the part scores of the latest results, if any."""
+    indicators = indicators_scored_by(user, scheme).order_by("part", "sort_order", "code")
+    if part:
+        indicators = indicators.filter(part=part)
+    if indicator is not None:
+        indicators = indicators.filter(pk=indicator.pk)
+    indicators = list(indicators.select_related("department"))
+    ids = [i.pk for i in indicators]
+    listed: dict[int, set[int]] = defaultdict(set)  # indicator id → institution ids
+    for indicator_id, institution_id in Indicator.institutions.through.objects.filter(
+        indicator_id__in=ids
+    ).values_list("indicator_id", "institution_id"):
+        listed[indicator_id].add(institution_id)
+
+    # The appraised institutions (those in a group) for general indicators, plus those listed.
+    wanted = Q(pk__in={pk for pks in listed.values() for pk in pks})
+    if any(i.applies_to_all for i in indicators):
+        wanted |= Q(group__isnull=False)
+    institutions = list(
+        institutions_visible_to(user)
+        .filter(wanted)
+        .select_related("group")
+        .order_by(F("group__sort_order").asc(nulls_last=True), "code")
+        if indicators
+        else Institution.objects.none()
+    )
+
+    tallies = {
+        (row["institution_id"], row["indicator_id"], row["period"]): (row["points"], row["n"])
+        for row in LedgerEntry.objects.filter(
+            scheme=scheme, is_official=True, kind=LedgerEntry.Kind.INDICATOR, indicator_id__in=ids
+        )
+        .filter(COUNTED)
+        .values("institution_id", "indicator_id", "period")
+        .annotate(points=Sum("points"), n=Count("id"))
+        .order_by()
+    }
+    ratio_ids = [i.pk for i in indicators if i.method == engine.Method.RATIO]
+    targets = {
+        (t.institution_id, t.indicator_id): t.as_engine()
+        for t in (Target.objects.filter(indicator_id__in=ratio_ids) if ratio_ids else [])
+    }
+    parts = list(dict.fromkeys(engine.Part(i.part) for i in indicators))
+    result_fields = [f for p in parts for _period, f in PART_RESULT_FIELDS[p]]
+    result_columns = [
+        (Part(p.value).label, Period(period.value).label)
+        for p in parts
+        for period, _f in PART_RESULT_FIELDS[p]
+    ]
+    results = {
+        r["institution_id"]: r
+        for r in results_visible_to(user)
+        .filter(scheme=scheme, institution__in=[i.pk for i in institutions])
+        .values("institution_id", *result_fields)
+    }
+
+    columns = [
+        GridColumn(indicator=i, period=p.value, period_label=Period(p.value).label)
+        for i in indicators
+        for p in engine.periods_of(engine.Part(i.part))
+    ]
+    rows = []
+    for inst in institutions:
+        cells = []
+        for column in columns:
+            ind, period = column.indicator, column.period
+            applies = inst.pk in listed[ind.pk] or (
+                ind.applies_to_all and inst.group_id is not None
+            )
+            cell = GridCell(indicator=ind, period=period, applies=applies)
+            if applies:
+                tally, n = tallies.get((inst.pk, ind.pk, period), (ZERO, 0))
+                cell.tally, cell.entries = tally, n
+                cell.score = engine.round_points(
+                    engine.indicator_score(ind.rule(), tally, targets.get((inst.pk, ind.pk)))
+                )
+            cells.append(cell)
+        result = results.get(inst.pk)
+        row_results = [result[f] if result else None for f in result_fields]
+        rows.append(GridRow(institution=inst, cells=cells, results=row_results))
+    return Grid(
+        columns=columns, result_columns=result_columns, rows=rows, has_results=bool(results)
+    )
+
+
+# --- The ledger ----------------------------------------------------------------------------------
+
+
+def _reversible(user) -> Q | None:
+    """The entries services.can_reverse lets the user reverse, as a condition on the queryset
+    (so a page of rows costs no query per row); the service checks again on the way in."""
+    role = user_role(user)
+    if role == Role.HR:
+        return Q(is_official=True)
+    if role == Role.SCORER:
+        return Q(is_official=True, department_id=user.scoring_department_id)
+    if role == Role.HEAD:
+        return Q(is_official=False, institution__in=institutions_visible_to(user))
+    return None
+
+
+def ledger_list(*, user, scheme: Scheme, filters: dict | None = None) -> QuerySet[LedgerEntry]:
+    """The year's entries the user may see, newest first, with what a row shows in one query.
+    `filters` are a LedgerFilterForm's cleaned data: institution, kind, indicator, part,
+    period, official ("official" / "self")."""
+    filters = filters or {}
+    qs = entries_visible_to(user).filter(scheme=scheme)
+    if filters.get("institution"):
+        qs = qs.filter(institution=filters["institution"])
+    if filters.get("kind"):
+        qs = qs.filter(kind=filters["kind"])
+    if filters.get("indicator"):
+        qs = qs.filter(indicator=filters["indicator"])
+    if filters.get("part"):
+        qs = qs.filter(indicator__part=filters["part"])
+    if filters.get("period"):
+        qs = qs.filter(period=filters["period"])
+    if filters.get("official") == "official":
+        qs = qs.filter(is_official=True)
+    elif filters.get("official") == "self":
+        qs = qs.filter(is_official=False)
+    reversible = _reversible(user)
+    if reversible is None or not scheme.accepts_entries:
+        flag = Value(False)
+    else:
+        flag = Case(
+            When(reversible & Q(reverses__isnull=True, reversed_by__isnull=True), then=True),
+            default=False,
+            output_field=BooleanField(),
+        )
+    return (
+        qs.select_related("institution", "indicator", "created_by", "decision", "reversed_by")
+        .annotate(reversible=flag)
+        .order_by("-id")
+    )
+
+
+def entry_states(entry: LedgerEntry) -> list[tuple[str, str]]:
+    """What a ledger row says about whether it counts, as (code, label) pairs: counted /
+    pending approval / rejected / withdrawn, then reverses #n / reversed by #n."""
+    decision = getattr(entry, "decision", None)
+    reversed_by = getattr(entry, "reversed_by", None)
+    if not entry.needs_approval or (decision is not None and decision.approved):
+        states = [("counted", _("counted"))]
+    elif decision is not None:
+        states = [("rejected", _("rejected"))]
+    elif entry.reverses_id is not None or reversed_by is not None:
+        states = [("withdrawn", _("withdrawn"))]  # a pending proposal taken back
+    else:
+        states = [("pending", _("pending approval"))]
+    if entry.reverses_id is not None:
+        states.append(("reverses", _("reverses #%(id)s") % {"id": entry.reverses_id}))
+    if reversed_by is not None:
+        states.append(("reversed", _("reversed by #%(id)s") % {"id": reversed_by.pk}))
+    return states
+
+
+def with_states(entries) -> list[LedgerEntry]:
+    """The rows of a page, each with its `states` (no query: relations are selected)."""
+    rows = list(entries)
+    for entry in rows:
+        entry.states = entry_states(entry)
+    return rows
+
+
+# --- Results -------------------------------------------------------------------------------------
+
+PRIZE_LABELS = dict(PrizeLevel.choices)
+
+
+def _label_prize(result: Result) -> Result:
+    result.prize_label = PRIZE_LABELS.get(result.prize_level, "") if result.prize_level else ""
+    return result
+
+
+def rankings(*, user, scheme: Scheme) -> list[tuple[AssessmentGroup, list[Result]]]:
+    """The year's results the user may see, per assessment group in group order, each group
+    ordered by rank; one query."""
+    results = (
+        results_visible_to(user)
+        .filter(scheme=scheme)
+        .select_related("institution", "group")
+        .order_by(
+            F("group__sort_order").asc(nulls_last=True),
+            "group__code",
+            F("rank").asc(nulls_last=True),
+            "institution__code",
+        )
+    )
+    groups: dict[int | None, tuple[AssessmentGroup | None, list[Result]]] = {}
+    for result in results:
+        groups.setdefault(result.group_id, (result.group, []))[1].append(_label_prize(result))
+    return list(groups.values())
+
+
+@dataclass
+class ResultsState:
+    computed_at: object | None  # datetime of the latest recompute, None before the first
+    stale: bool  # the ledger moved since
+    pending: bool  # a recompute is queued or running
+
+
+def results_state(scheme: Scheme) -> ResultsState:
+    result_set = ResultSet.objects.filter(scheme=scheme).only("computed_at").first()
+    return ResultsState(
+        computed_at=result_set.computed_at if result_set else None,
+        stale=results_are_stale(scheme),
+        pending=recompute_pending(scheme.pk),
+    )
+
+
+@dataclass
+class OwnResult:
+    institution: Institution
+    result: Result | None
+    group_size: int
+
+
+def own_result(*, user, scheme: Scheme, institution: Institution) -> OwnResult:
+    """An institution's result of the year, with how many institutions its group ranks."""
+    result = (
+        results_visible_to(user)
+        .filter(scheme=scheme, institution=institution)
+        .select_related("group")
+        .first()
+    )
+    size = 0
+    if result is not None:
+        size = Result.objects.filter(scheme=scheme, group_id=result.group_id).count()
+        _label_prize(result)
+    return OwnResult(institution=institution, result=result, group_size=size)
