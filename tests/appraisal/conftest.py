@@ -41,3 +41,15 @@ def year(world):
         "E1": indicator("E1", "execution", "deduct", "400", dc),
     }
     return type("Year", (), {"scheme": scheme, "indicators": indicators, "dj": dj, "dc": dc})
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """These tests check messages by their English text: services called directly run in English,
+    and so do pages and the API (the product's default is Chinese; tests/test_i18n.py and the
+    orgs and browser tests cover that)."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
