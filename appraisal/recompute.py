@@ -190,7 +190,9 @@ def year_results_recompute(*, scheme_id: int) -> ResultSet:
                 )
             )
         Result.objects.filter(scheme=scheme).delete()
-        Result.objects.bulk_create(rows, batch_size=1000)
+        # One INSERT on PostgreSQL whatever the number of rows (no parameter limit); SQLite
+        # splits it into batches of its 999-parameter limit.
+        Result.objects.bulk_create(rows)
         result_set, _ = ResultSet.objects.update_or_create(
             scheme=scheme,
             defaults={
