@@ -48,6 +48,10 @@ def recompute_year(scheme_id: int, force: bool = False) -> dict:
         # Results already reflect this ledger (a duplicate or coalesced request): nothing to do.
         return {"scheme": scheme_id, "skipped": "fresh"}
     result_set = year_results_recompute(scheme_id=scheme_id)
+    # Pay depends on results: draft payroll runs follow them.
+    from payroll.tasks import refresh_draft_runs
+
+    refresh_draft_runs.delay(None)
     return {"scheme": scheme_id, "ledger_last_id": result_set.ledger_last_id}
 
 
