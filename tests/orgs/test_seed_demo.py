@@ -91,3 +91,16 @@ def test_demo_has_an_open_year_scored_by_every_department(seeded):
     assert LedgerEntry.objects.filter(
         kind="veto", needs_approval=True, decision__isnull=True
     ).exists()
+
+
+def test_demo_pays_october_as_computed(seeded):
+    from payroll.models import PayPolicy, PayrollRun
+
+    assert PayPolicy.objects.filter(year=2026).count() == 34
+    october = PayrollRun.objects.filter(month="2026-10-01")
+    assert october.count() == 34
+    assert october.filter(status="confirmed", institution__is_pilot=True).count() == 18
+    for run in october.filter(institution__code__in=["JG001", "JG017"]):
+        lines = list(run.lines.all())
+        assert sum(line.basic for line in lines) == run.basic_pool
+        assert sum(line.gross for line in lines) == run.total_gross

@@ -116,7 +116,11 @@ class Command(BaseCommand):
         # The appraisal year goes through the services, which queue a recompute on commit.
         from appraisal.demo import seed_year
 
-        seed_year(hr=User.objects.get(username="hr"))
+        from payroll.demo import seed_payroll
+
+        hr = User.objects.get(username="hr")
+        seed_year(hr=hr)
+        seed_payroll(hr=hr)
         counts["users"] = User.objects.count()
         self.stdout.write(
             self.style.SUCCESS(
