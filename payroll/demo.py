@@ -42,9 +42,9 @@ def seed_payroll(*, hr: User) -> int:
                 "staff_number"
             )
         )
-        # The leader and one other are 优秀 where the cap allows it; the newest is 基本合格.
+        # The first fifth (at least the leader) are 优秀, as the cap allows; the newest is 基本合格.
         excellent = formal[: max(1, len(formal) // 5)]
-        grades = {e: "excellent" for e in excellent}
+        grades = dict.fromkeys(excellent, "excellent")
         if len(formal) > 3:
             grades[formal[-1]] = "basic"
         services.grades_save(actor=hr, year=DEMO_YEAR, institution=inst, grades=grades)

@@ -115,7 +115,6 @@ class Command(BaseCommand):
             counts = seed()
         # The appraisal year goes through the services, which queue a recompute on commit.
         from appraisal.demo import seed_year
-
         from payroll.demo import seed_payroll
 
         hr = User.objects.get(username="hr")
