@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from orgs.models import Institution, ScoringDepartment
 
+from .access import indicators_scored_by
 from .models import Indicator, Method, Scheme, Target
 from .services import (
     INDICATOR_FIELDS,
@@ -102,11 +103,25 @@ class IndicatorForm(forms.Form):
 class TargetForm(forms.Form):
     """One institution's target on a completion-ratio indicator of the year."""
 
-    def __init__(self, *args, scheme: Scheme, target: Target | None = None, **kwargs):
+    # What a scorer may report; the rest of a target is HR's.
+    REPORTED_FIELDS = ("actual_value", "completed_on")
+
+    def __init__(
+        self,
+        *args,
+        scheme: Scheme,
+        target: Target | None = None,
+        user=None,
+        reporting=False,
+        **kwargs,
+    ):
         super().__init__(*args, initial=_initial(target, TARGET_FIELDS), **kwargs)
+        self.reporting = reporting
+        indicators = Indicator.objects.filter(scheme=scheme, method=Method.RATIO)
+        if user is not None:
+            indicators = indicators.filter(pk__in=indicators_scored_by(user, scheme))
         self.fields["indicator"] = forms.ModelChoiceField(
-            label=_("Indicator"),
-            queryset=Indicator.objects.filter(scheme=scheme, method=Method.RATIO).order_by("code"),
+            label=_("Indicator"), queryset=indicators.order_by("code")
         )
         self.fields["institution"] = forms.ModelChoiceField(
             label=_("Institution"), queryset=Institution.objects.order_by("code")
@@ -115,6 +130,11 @@ class TargetForm(forms.Form):
         self.fields.update(forms.fields_for_model(Target, fields=TARGET_FIELDS))
         for name in ("deadline", "completed_on"):
             self.fields[name].widget = DATE_INPUT
+        if reporting:
+            for name in TARGET_FIELDS:
+                if name not in self.REPORTED_FIELDS:
+                    self.fields[name].disabled = True
+                    self.fields[name].required = False
 
     def clean(self):
         data = super().clean()
@@ -127,7 +147,8 @@ class TargetForm(forms.Form):
         return data
 
     def target_fields(self) -> dict:
-        return {name: self.cleaned_data[name] for name in TARGET_FIELDS}
+        names = self.REPORTED_FIELDS if self.reporting else TARGET_FIELDS
+        return {name: self.cleaned_data[name] for name in names}
 
 
 class DecisionForm(forms.Form):

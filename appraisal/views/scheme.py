@@ -23,7 +23,13 @@ from orgs.models import Institution, Role
 from orgs.views import apply_errors, role_required
 
 from .. import engine, services
-from ..access import entries_visible_to, entry_get_for_user, scheme_get_for_user, schemes_visible_to
+from ..access import (
+    entries_visible_to,
+    entry_get_for_user,
+    indicators_scored_by,
+    scheme_get_for_user,
+    schemes_visible_to,
+)
 from ..forms import (
     DecisionForm,
     IndicatorForm,
@@ -209,13 +215,14 @@ def indicator_edit(request, year, pk=None):
     return render(request, "appraisal/scheme_indicator_form.html", context)
 
 
-def _target_rows(scheme: Scheme) -> list[tuple]:
+def _target_rows(scheme: Scheme, user) -> list[tuple]:
     """(indicator, institution, target or None) for every completion-ratio indicator of the year
-    and every institution it applies to: all appraised institutions (those in an assessment
-    group, as the recompute counts them) or the listed ones. Four queries."""
+    the user handles (HR all, a scorer their department's) and every institution it applies to:
+    all appraised institutions (those in an assessment group, as the recompute counts them) or
+    the listed ones. Four queries."""
     part_order = {part.value: n for n, part in enumerate(Part)}
     indicators = sorted(
-        scheme.indicators.filter(method=Method.RATIO),
+        scheme.indicators.filter(method=Method.RATIO, pk__in=indicators_scored_by(user, scheme)),
         key=lambda i: (part_order[i.part], i.sort_order, i.code),
     )
     appraised = list(Institution.objects.filter(group__isnull=False).order_by("code"))
@@ -237,14 +244,16 @@ def _target_rows(scheme: Scheme) -> list[tuple]:
     ]
 
 
-@role_required(Role.HR)
+@role_required(Role.HR, Role.SCORER)
 @require_http_methods(["GET", "POST"])
 def scheme_targets(request, year):
     """Targets of the year's completion-ratio indicators; one add/edit form above the table,
-    filled from a row's "edit" link."""
+    filled from a row's "edit" link. HR sets targets; a scorer reports the actual values of their
+    own department's indicators (the service enforces both)."""
     scheme = scheme_get_for_user(request.user, year=year)
+    reporting = request.user.role == Role.SCORER
     if request.method == "POST":
-        form = TargetForm(request.POST, scheme=scheme)
+        form = TargetForm(request.POST, scheme=scheme, user=request.user, reporting=reporting)
         if form.is_valid():
             try:
                 services.target_save(
@@ -273,10 +282,17 @@ def scheme_targets(request, year):
                 indicator_id=chosen["indicator"],
                 institution_id=chosen["institution"],
             ).first()
-        form = TargetForm(scheme=scheme, target=target)
+        form = TargetForm(scheme=scheme, target=target, user=request.user, reporting=reporting)
         form.initial.update({k: v for k, v in chosen.items() if v})
-    page = Paginator(_target_rows(scheme), TARGETS_PER_PAGE).get_page(request.GET.get("page"))
-    context = {"scheme": scheme, "form": form, "page_obj": page, "querystring": ""}
+    rows = _target_rows(scheme, request.user)
+    page = Paginator(rows, TARGETS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "scheme": scheme,
+        "form": form,
+        "page_obj": page,
+        "querystring": "",
+        "reporting": reporting,
+    }
     return render(request, "appraisal/scheme_targets.html", context)
 
 

@@ -26,7 +26,7 @@ MATRIX = [
     ("appraisal:indicator_create", {"year": 2026}, "200 403 403 403 403 403 403 403"),
     ("appraisal:indicator_edit", {"year": 2026, "pk": "C1"}, "200 403 403 403 403 403 403 403"),
     ("appraisal:indicator_edit", {"year": 2026, "pk": 999999}, "404 403 403 403 403 403 403 403"),
-    ("appraisal:scheme_targets", {"year": 2026}, "200 403 403 403 403 403 403 403"),
+    ("appraisal:scheme_targets", {"year": 2026}, "200 403 403 200 403 403 403 403"),
     ("appraisal:approvals", {}, "200 403 403 403 403 403 403 403"),
 ]
 NON_HR = [p for p in SIGNED_IN if p != "hr"]
@@ -144,9 +144,34 @@ def test_non_hr_posts_are_refused_and_change_nothing(client_for, world, year, pe
         if persona == "anonymous":
             assert response.status_code == 302, url
             assert response["Location"].startswith(reverse("login"))
+        elif persona == "scorer" and name == "appraisal:scheme_targets":
+            # A scorer reports actual values of their own department's indicators only:
+            # another department's indicator is not a choice of the form.
+            assert response.status_code == 200
+            assert "indicator" in response.context["form"].errors
         else:
             assert response.status_code == 403, (persona, url)
     assert _state() == before
+
+
+def test_scorer_reports_the_actual_value_of_own_indicator_only(client_for, world, year):
+    own = Indicator.objects.create(
+        scheme=year.scheme, code="R2", part="business", name="R2", method="ratio",
+        direction="higher", max_points=Decimal("10"), department=world.dept,
+    )  # fmt: skip
+    target = Target.objects.create(
+        indicator=own, institution=world.a, kind="absolute", target_value=Decimal("200")
+    )
+    client = client_for("scorer")
+    url = reverse("appraisal:scheme_targets", kwargs={"year": 2026})
+    page = client.get(url)
+    assert [i.code for i in page.context["form"].fields["indicator"].queryset] == ["R2"]
+    post = {"indicator": own.pk, "institution": world.a.pk, "kind": "rank", "target_value": "1",
+            "actual_value": "150"}  # fmt: skip
+    assert client.post(url, post).status_code == 302
+    target.refresh_from_db()
+    # The actual value is reported; the target itself (HR's) is unchanged.
+    assert (target.actual_value, target.target_value, target.kind) == (150, 200, "absolute")
 
 
 # --- Scheme list and new year ---------------------------------------------------------------------
