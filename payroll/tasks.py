@@ -10,6 +10,7 @@ from orgs.models import Institution
 
 from . import services
 from .models import PayPolicy, PayrollRun
+from .transfer.jobs import export_month  # noqa: F401 — registers payroll.export_month
 
 
 @shared_task(name="payroll.refresh_draft_runs")

@@ -30,6 +30,13 @@ API_PATHS = {
     "/api/v1/entries/{id}/reverse/",
     "/api/v1/entries/{id}/decide/",
     "/api/v1/results/",
+    "/api/v1/pay-policies/",
+    "/api/v1/pay-policies/{id}/",
+    "/api/v1/payroll-runs/",
+    "/api/v1/payroll-runs/{id}/",
+    "/api/v1/payroll-runs/{id}/confirm/",
+    "/api/v1/payroll-runs/compute/",
+    "/api/v1/payroll-lines/",
 }
 
 

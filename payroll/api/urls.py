@@ -1,0 +1,14 @@
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+# Mounted at /api/v1/ beside the orgs router: basenames carry the app's prefix so that route
+# names never clash with the others'. The orgs router answers the API root; this one would only
+# shadow it.
+router = DefaultRouter()
+router.include_root_view = False
+router.register("pay-policies", views.PayPolicyViewSet, basename="payroll-policy")
+router.register("payroll-runs", views.PayrollRunViewSet, basename="payroll-run")
+router.register("payroll-lines", views.PayrollLineViewSet, basename="payroll-line")
+
+urlpatterns = router.urls
