@@ -10,7 +10,7 @@ from appraisal.models import Scheme
 from appraisal.recompute import year_results_recompute
 from payroll import services
 
-from ..appraisal.conftest import year  # noqa: F401 — re-exported fixture
+from ..appraisal.conftest import _english, year  # noqa: F401 — fixtures: English messages, the year
 
 
 @pytest.fixture
