@@ -155,6 +155,9 @@ class PayrollRun(models.Model):
     total_gross = models.DecimalField(_("total gross pay"), **MONEY, default=Decimal("0"))
     tier = models.CharField(_("tier"), max_length=16, choices=Tier.choices, blank=True)
     settles_year = models.PositiveSmallIntegerField(_("settles year"), null=True, blank=True)
+    # Settled from results that are not published yet: shown and exportable as a preview, but
+    # not confirmed for payment until they are.
+    provisional = models.BooleanField(_("provisional"), default=False)
     computed_at = models.DateTimeField(_("computed"))
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
     confirmed_by = models.ForeignKey(

@@ -241,6 +241,7 @@ class Computed:
     prize_pool: Decimal
     tier: str
     settles_year: int | None
+    provisional: bool
     people: list[distribution.Person]
     outcome: distribution.MonthOutcome
     employees: dict[int, Employee]
@@ -250,15 +251,16 @@ def run_compute(institution: Institution, month: datetime.date) -> Computed:
     """What the month's payroll of an institution is, from the policies, results and grades."""
     month = month_start(month)
     policy = PayPolicy.objects.filter(year=month.year, institution=institution).first()
-    if policy is None:
+    settling = PayPolicy.objects.filter(institution=institution, settlement_month=month).first()
+    if policy is None and settling is None:
         raise ValidationError(
             _("%(institution)s (%(code)s) has no pay policy for %(year)s.")
             % {"institution": institution.name, "code": institution.code, "year": month.year}
         )
-    basic_pool = distribution.monthly_basic(policy.pools().basic, month.month)
+    # The month's basic pay comes from the policy of its own year (none yet: no basic pay).
+    basic_pool = distribution.monthly_basic(policy.pools().basic, month.month) if policy else ZERO
     incentive_pool = prize_pool = ZERO
-    tier, settles_year, grades = "", None, {}
-    settling = PayPolicy.objects.filter(institution=institution, settlement_month=month).first()
+    tier, settles_year, grades, provisional = "", None, {}, False
     if settling is not None:
         settles_year = settling.year
         result = (
@@ -266,14 +268,15 @@ def run_compute(institution: Institution, month: datetime.date) -> Computed:
             .select_related("scheme")
             .first()
         )
-        if result is None or result.scheme.status != Scheme.Status.PUBLISHED:
+        if result is None:
             raise ValidationError(
                 _(
                     "%(month)s settles the %(year)s incentive of %(code)s, "
-                    "but its %(year)s results are not published."
+                    "but it has no %(year)s result."
                 )
                 % {"month": f"{month:%Y-%m}", "year": settling.year, "code": institution.code}
             )
+        provisional = result.scheme.status != Scheme.Status.PUBLISHED
         tier = distribution.tier_of(
             prize_level=result.prize_level,
             qualified=result.grade == "qualified",
@@ -317,7 +320,15 @@ def run_compute(institution: Institution, month: datetime.date) -> Computed:
         grade_coefficients=table,
     )
     return Computed(
-        basic_pool, incentive_pool, prize_pool, str(tier), settles_year, people, outcome, employees
+        basic_pool,
+        incentive_pool,
+        prize_pool,
+        str(tier),
+        settles_year,
+        provisional,
+        people,
+        outcome,
+        employees,
     )
 
 
@@ -369,6 +380,7 @@ def payroll_run_compute(
     run.undistributed = computed.outcome.undistributed
     run.tier = computed.tier
     run.settles_year = computed.settles_year
+    run.provisional = computed.provisional
     run.computed_at = timezone.now()
     rows = _line_rows(run, computed)
     run.total_gross = sum((r.gross for r in rows), ZERO)
@@ -415,6 +427,14 @@ def payroll_run_confirm(*, actor: User, run: PayrollRun) -> PayrollRun:
             raise PermissionDenied
         if run.is_frozen:
             raise ValidationError(_("This payroll run is confirmed already."))
+        if run.provisional:
+            raise ValidationError(
+                _(
+                    "This run settles the %(year)s incentive from results that are not published "
+                    "yet; it is confirmed once they are."
+                )
+                % {"year": run.settles_year}
+            )
         computed = run_compute(run.institution, run.month)
         stored = {(line.employee_id, line.gross) for line in run.lines.all()}
         fresh = {(line.key, line.gross) for line in computed.outcome.lines}

@@ -5,6 +5,7 @@ import datetime
 
 from celery import shared_task
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 from orgs.models import Institution
 
@@ -35,7 +36,11 @@ def run_month(month_iso: str) -> dict:
     """Compute the draft runs of a month (YYYY-MM-01) for every institution with a pay policy."""
     month = datetime.date.fromisoformat(month_iso)
     institutions = (
-        Institution.objects.filter(pay_policies__year=month.year).distinct().order_by("code")
+        Institution.objects.filter(
+            Q(pay_policies__year=month.year) | Q(pay_policies__settlement_month=month)
+        )
+        .distinct()
+        .order_by("code")
     )
     done, refused = [], {}
     for institution in institutions:

@@ -28,6 +28,7 @@ from ..models import PayrollLine, PayrollRun
 from .columns import MONEY_FORMAT
 
 SHEET_TITLE = "工资表"
+PREVIEW_TITLE = "工资表（草稿预览）"  # drafts or provisional runs: not for payment
 CHUNK_SIZE = 2000
 TOTAL_LABEL = "合计"  # the totals row of an institution: "JG001 合计"
 GRAND_TOTAL_LABEL = "总计"
@@ -61,11 +62,16 @@ def can_export(user) -> bool:
 
 
 def runs_for_export(
-    *, user: User | None, month, institution: Institution | None = None
+    *,
+    user: User | None,
+    month,
+    institution: Institution | None = None,
+    include_drafts: bool = False,
 ) -> list[PayrollRun]:
     """The month's runs to pay from: of every institution the user may run payroll for (HR all,
     a payroll officer theirs; `user=None` is the system), or of one. Refused (ValidationError)
-    when a run in scope is still a draft, or when there is none."""
+    when a run in scope is still a draft, or when there is none. `include_drafts` (the
+    export_payroll command) takes drafts too: the workbook is then marked as a preview."""
     if user is not None and not can_export(user):
         raise PermissionDenied
     runs = PayrollRun.objects.filter(month=services.month_start(month)).select_related(
@@ -77,7 +83,7 @@ def runs_for_export(
         runs = runs.filter(institution=institution)
     runs = list(runs.order_by("institution__code"))
     drafts = [r.institution.code for r in runs if r.status not in EXPORTABLE]
-    if drafts:
+    if drafts and not include_drafts:
         raise ValidationError(
             _(
                 "Only confirmed payroll runs are exported for payment; the %(month)s runs of "
@@ -131,7 +137,7 @@ def payroll_workbook_write(
     `progress(done)` is called every CHUNK_SIZE lines. Two queries whatever the size."""
     runs = sorted(runs, key=lambda r: r.institution.code)
     workbook = openpyxl.Workbook(write_only=True)
-    ws = workbook.create_sheet(SHEET_TITLE)
+    ws = workbook.create_sheet(PREVIEW_TITLE if is_preview(runs) else SHEET_TITLE)
     # Column and sheet settings must come before the first row in write-only mode.
     for index, column in enumerate(EXPORT_COLUMNS, start=1):
         column_layout(ws, get_column_letter(index), column)
@@ -177,9 +183,16 @@ def _row(ws, values: dict, *, bold: bool = False) -> list:
 
 
 def runs_mark_exported(*, actor: User | None, runs: list[PayrollRun]) -> None:
-    """After the file is written: each run is exported for payment (and audited)."""
+    """After the file is written: each confirmed run is exported for payment (and audited);
+    drafts in a preview stay drafts."""
     for run in runs:
-        services.payroll_run_mark_exported(actor=actor, run=run)
+        if run.status in EXPORTABLE:
+            services.payroll_run_mark_exported(actor=actor, run=run)
+
+
+def is_preview(runs: list[PayrollRun]) -> bool:
+    """A workbook with a draft or provisional run is a preview, not a payroll to pay from."""
+    return any(r.status not in EXPORTABLE or r.provisional for r in runs)
 
 
 def export_filename(month, institution: Institution | None = None) -> str:

@@ -231,9 +231,16 @@ def test_compute_errors_are_shown(client_for, world, paid_year):
     assert response.status_code == 200
     assert "has no pay policy for 2026" in response.content.decode()
 
+    # Results not published yet: the settlement is computed, provisional, and not confirmed.
     Scheme.objects.filter(year=2026).update(status=Scheme.Status.REVIEW)
-    response = client.post(reverse("payroll:run_list"), {"institution": "A01", "month": "2027-03"})
-    assert "results are not published" in response.content.decode()
+    client.post(reverse("payroll:run_list"), {"institution": "A01", "month": "2027-03"})
+    run = PayrollRun.objects.get(institution=world.a, month="2027-03-01")
+    assert run.provisional and run.settles_year == 2026
+    response = client.post(reverse("payroll:run_confirm", args=[run.pk]), follow=True)
+    assert "not published yet" in response.content.decode()
+    run.refresh_from_db()
+    assert run.status == PayrollRun.Status.DRAFT
+    run.delete()
 
     response = client.post(reverse("payroll:run_list"), {"institution": "A01", "month": "2026/1"})
     assert "Enter a month as YYYY-MM." in response.content.decode()

@@ -8,6 +8,7 @@ import io
 from decimal import ROUND_HALF_UP
 from decimal import Decimal as D
 
+import openpyxl
 import pytest
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
@@ -365,9 +366,13 @@ def test_a_draft_is_not_exported_for_payment(world, imported, client_for, tmp_pa
     response = client_for("hr").get(reverse("payroll:month_export", args=["2026-01"]))
     assert response.status_code == 409
     assert "A01、B01、C01" in response.content.decode()
-    with pytest.raises(CommandError, match="drafts"):
-        call_command("export_payroll", "2026-01", "-o", str(tmp_path / "x.xlsx"))
-    assert not (tmp_path / "x.xlsx").exists()
+    # The command exports drafts as a marked preview, and leaves them drafts.
+    err = _null()
+    call_command(
+        "export_payroll", "2026-01", "-o", str(tmp_path / "x.xlsx"), stdout=_null(), stderr=err
+    )
+    assert "Preview, not for payment" in err.getvalue()
+    assert openpyxl.load_workbook(tmp_path / "x.xlsx").sheetnames == ["工资表（草稿预览）"]
     assert set(PayrollRun.objects.values_list("status", flat=True)) == {"draft"}
     response = client_for("hr").get(reverse("payroll:month_export", args=["2031-01"]))
     assert response.status_code == 404
@@ -635,12 +640,19 @@ def test_run_payroll_command(world, imported):
         call_command("run_payroll", "2030-01")
 
 
-def test_run_payroll_reports_refused_institutions(world, imported):
+def test_run_payroll_settles_unpublished_results_provisionally(world, imported):
     Scheme.objects.filter(year=2026).update(status=Scheme.Status.OPEN)
+    call_command("run_payroll", "2026-12", stdout=_null(), stderr=_null())
+    runs = PayrollRun.objects.filter(month=DEC)
+    assert runs.count() == 3 and all(run.provisional for run in runs)
+
+
+def test_run_payroll_reports_refused_institutions(world, imported):
+    Result.objects.filter(scheme__year=2026, institution=world.a).delete()
     err = _null()
-    with pytest.raises(CommandError, match="3 institution"):
+    with pytest.raises(CommandError, match="1 institution"):
         call_command("run_payroll", "2026-12", stdout=_null(), stderr=err)
-    assert "A01 refused" in err.getvalue() and "not published" in err.getvalue()
+    assert "A01 refused" in err.getvalue() and "no 2026 result" in err.getvalue()
 
 
 def test_export_payroll_command_failures(world, imported, tmp_path):

@@ -44,7 +44,9 @@ class Command(BaseCommand):
             if only is None:
                 raise CommandError(f"No institution has the code {institution!r}.")
         try:
-            runs = runs_for_export(user=user, month=first_day, institution=only)
+            runs = runs_for_export(
+                user=user, month=first_day, institution=only, include_drafts=True
+            )
         except PermissionDenied:
             raise CommandError(f"{actor!r} may not export payroll.") from None
         except ValidationError as e:
@@ -55,10 +57,16 @@ class Command(BaseCommand):
         except OSError as e:
             raise CommandError(f"Cannot write {output}: {e.strerror or e}") from e
         runs_mark_exported(actor=user, runs=runs)
+        previews = [r.institution.code for r in runs if r.status == "draft" or r.provisional]
+        if previews:
+            self.stderr.write(
+                f"Preview, not for payment: the runs of {', '.join(previews)} are drafts or "
+                "provisional (sheet 工资表（草稿预览）); confirm them and export again to pay."
+            )
         codes = ", ".join(r.institution.code for r in runs)
         self.stdout.write(
             self.style.SUCCESS(
                 f"{lines} lines of {first_day:%Y-%m} ({codes}) written to {output}; "
-                "the runs are marked exported."
+                "confirmed runs are marked exported."
             )
         )
