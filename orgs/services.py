@@ -20,6 +20,7 @@ from .models import (
     Institution,
     PrizeLevel,
     Role,
+    ScoringDepartment,
     User,
 )
 
@@ -141,6 +142,43 @@ def group_update(
     if after != before:
         audit_record(actor=actor, action="group.update", obj=group, before=before, after=after)
     return group
+
+
+# --- Scoring departments and the system account -------------------------------------------------
+
+
+@transaction.atomic
+def scoring_department_create(
+    *, actor: User, code: str, name: str, department: ScoringDepartment | None = None
+) -> ScoringDepartment:
+    """A new HQ scoring department (职能科室). `department` may be an unsaved instance to save."""
+    require_manage_orgs(actor)
+    department = department or ScoringDepartment()
+    department.code, department.name = code, name
+    department.full_clean()
+    department.save()
+    audit_record(
+        actor=actor,
+        action="department.create",
+        obj=department,
+        after={"code": department.code, "name": department.name},
+    )
+    return department
+
+
+SYSTEM_USERNAME = "system"
+
+
+def system_user() -> User:
+    """The account that management commands act and are audited as when no --actor is given:
+    an HR role, but no usable password, so nobody logs in as it."""
+    user, created = User.objects.get_or_create(
+        username=SYSTEM_USERNAME, defaults={"name": "系统", "role": Role.HR, "is_active": True}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
 
 
 # --- Institutions -------------------------------------------------------------------------------

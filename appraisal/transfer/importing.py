@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from orgs import services as org_services
 from orgs.access import has_role
 from orgs.importing.writing import _reported_at
 from orgs.models import Role, User
@@ -150,6 +151,13 @@ def _indicators_write(actor, plan: YearPlan, scheme, institutions, result) -> No
     # scheme_create has just copied last year's indicators in; the workbook's rows go over them.
     existing = {i.code: i for i in scheme.indicators.prefetch_related("institutions")}
     for row in plan.indicators:
+        department = row.fields["department"]
+        if department.pk is None:  # named by the workbook, new to the system
+            with _reported_at(plan.sheets[INDICATOR_SHEET], row.number):
+                org_services.scoring_department_create(
+                    actor=actor, code=department.code, name=department.name, department=department
+                )
+            result.departments_created += 1
         indicator = existing.get(row.code)
         listed = [institutions[c] for c in row.institution_codes or ()]
         if indicator is not None and not _indicator_differs(indicator, row):

@@ -35,6 +35,7 @@ class YearImportResult:
     groups_updated: int = 0
     institutions_created: int = 0
     institutions_updated: int = 0
+    departments_created: int = 0
     indicators_created: int = 0
     indicators_updated: int = 0
     entries_created: int = 0

@@ -21,7 +21,7 @@ from orgs.importing.validation import (
     _ParsedRow,
     _rows_parse,
 )
-from orgs.models import AssessmentGroup, Institution, ScoringDepartment
+from orgs.models import CODE_VALIDATOR, AssessmentGroup, Institution, ScoringDepartment
 from orgs.services import PrizeRow
 
 from .. import engine
@@ -175,8 +175,12 @@ def year_workbook_validate(data: YearWorkbookData) -> YearPlan:
     groups = _fetch(
         AssessmentGroup.objects.prefetch_related("prizes"), ("code", "name"), group_refs
     )
-    departments = _fetch(
-        ScoringDepartment.objects.all(), ("code", "name"), (r.get("department") for r in ind_rows)
+    departments = list(
+        _fetch(
+            ScoringDepartment.objects.all(),
+            ("code", "name"),
+            (r.get("department") for r in ind_rows),
+        )
     )
     grouped = dict(
         Institution.objects.filter(group__isnull=False).values_list("code", "group__code")
@@ -362,13 +366,35 @@ def _department_find(departments, ref):
 
 
 def _department_resolve(sheet, row: _ParsedRow, departments, errors):
+    """An existing department by code or name; a name the system does not know yet becomes a
+    new scoring department (saved with the indicators, audited), so a workbook can set up a year
+    on an empty system. It is appended to `departments`, so later rows reuse it."""
     ref = row.get("department")
     found = _department_find(departments, ref)
     if ref is not None and found is None:
-        message = _("No scoring department has this name or code.")
-        errors.append(sheet.error(row.number, "department", row.cells.get("department"), message))
-        row.failed.add("department")
+        name = str(ref).strip()
+        if len(name) > 64:
+            message = _("A scoring department's name has at most 64 characters.")
+            errors.append(
+                sheet.error(row.number, "department", row.cells.get("department"), message)
+            )
+            row.failed.add("department")
+            return None
+        found = ScoringDepartment(code=_new_department_code(name, departments), name=name)
+        departments.append(found)
     return found
+
+
+def _new_department_code(name: str, departments) -> str:
+    taken = {d.code for d in departments} | set(
+        ScoringDepartment.objects.values_list("code", flat=True)
+    )
+    if CODE_VALIDATOR.regex.fullmatch(name) and name not in taken:
+        return name
+    n = 1
+    while f"DEPT{n:02d}" in taken:
+        n += 1
+    return f"DEPT{n:02d}"
 
 
 def _indicators_check(sheet, rows: list[_ParsedRow], departments, known_codes, errors):

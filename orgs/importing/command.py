@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from orgs.access import has_role
 from orgs.models import Role, User
+from orgs.services import system_user
 
 from .results import ImportFailed
 
@@ -16,8 +17,8 @@ class ImportCommand(BaseCommand):
         parser.add_argument("path", help="the .xlsx workbook")
         parser.add_argument(
             "--actor",
-            required=True,
-            help="username of the HR user the changes are made and audited as",
+            help="username of the HR user the changes are made and audited as "
+            "(default: the system account)",
         )
 
     def import_file(self, user: User, file):
@@ -26,7 +27,9 @@ class ImportCommand(BaseCommand):
     def summary(self, result) -> str:
         raise NotImplementedError
 
-    def actor(self, username: str) -> User:
+    def actor(self, username: str | None) -> User:
+        if username is None:
+            return system_user()
         user = User.objects.filter(username=username).first()
         if user is None:
             raise CommandError(f"No user named {username!r}.")

@@ -306,6 +306,27 @@ def test_every_error_is_reported_in_sheet_order(hr, counts):
     assert counts() == before
 
 
+def test_departments_named_by_the_workbook_are_created(hr):
+    from orgs.models import AuditEvent, ScoringDepartment
+
+    before = ScoringDepartment.objects.count()
+    sheets = full_year()
+    for row in sheets["指标"][1:]:
+        if row[0] == "C2":
+            row[5] = "新设评审科"
+        if row[0] == "E1":
+            row[5] = "NEWDEPT"
+    result = year_workbook_import(actor=hr, file=upload(sheets))
+    created = ScoringDepartment.objects.filter(name__in=["新设评审科", "NEWDEPT"])
+    assert sorted(created.values_list("code", "name")) == [
+        ("DEPT01", "新设评审科"),
+        ("NEWDEPT", "NEWDEPT"),
+    ]
+    created_now = ScoringDepartment.objects.count() - before
+    assert result.departments_created == created_now >= 2
+    assert AuditEvent.objects.filter(action="department.create").count() == created_now
+
+
 def test_duplicates_and_unknown_references(hr, counts):
     before = counts()
     sheets = full_year()
@@ -318,7 +339,8 @@ def test_duplicates_and_unknown_references(hr, counts):
     assert ("机构", 12, "机构编码", "A", "A01") in found
     assert ("考核组别", 5, "组别名称", "B", "第一组") in found
     assert ("指标", 7, "指标编码", "A", "C1") in found
-    assert ("指标", 8, "评分科室", "F", "无此科室") in found
+    # An unknown department is created with the indicators, so it is not an error.
+    assert not any(e.column == "评分科室" for e in failure.errors)
     assert ("指标", 8, "适用机构", "G", "A01, Q77") in found
     assert any("Q77" in e.message for e in failure.errors)
     assert counts() == before

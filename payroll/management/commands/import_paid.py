@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from orgs.importing import ImportFailed
 from orgs.models import User
+from orgs.services import system_user
 from payroll.services import reconcile
 from payroll.transfer import paid_workbook_import, parse_month_text
 from payroll.transfer.paid import can_import_paid
@@ -21,15 +22,15 @@ class Command(BaseCommand):
         parser.add_argument("path", help="the .xlsx workbook")
         parser.add_argument(
             "--actor",
-            required=True,
-            help="username of the HR user or payroll officer the import is made and audited as",
+            help="username of the HR user or payroll officer the import is made and audited as "
+            "(default: the system account)",
         )
 
     def handle(self, *args, month, path, actor, **options):
         first_day = parse_month_text(month)
         if first_day is None:
             raise CommandError(f"{month!r} is not a month; write it as YYYY-MM.")
-        user = User.objects.filter(username=actor).first()
+        user = system_user() if actor is None else User.objects.filter(username=actor).first()
         if user is None:
             raise CommandError(f"No user named {actor!r}.")
         if not can_import_paid(user):
