@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "appraisal",
     "acceptance",
     "payroll",
+    "letters",
 ]
 
 MIDDLEWARE = [

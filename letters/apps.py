@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LettersConfig(AppConfig):
+    """Target responsibility letters (目标责任书, DESIGN.md §3)."""
+
+    name = "letters"
+    verbose_name = _("Target responsibility letters")
