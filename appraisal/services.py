@@ -271,7 +271,18 @@ def target_save(*, actor: User, indicator: Indicator, institution: Institution, 
         after=snapshot(target, TARGET_FIELDS),
     )
     _recompute(scheme.pk)
+    # A signed letter fixes the targets: a change makes a new version to sign (letters app).
+    institution_id = institution.pk
+    transaction.on_commit(lambda: _letters_follow(scheme.pk, institution_id))
     return target
+
+
+def _letters_follow(scheme_id: int, institution_id: int) -> None:
+    from letters.services import letters_follow_targets
+
+    letters_follow_targets(
+        Scheme.objects.get(pk=scheme_id), Institution.objects.get(pk=institution_id)
+    )
 
 
 # --- The ledger ----------------------------------------------------------------------------------

@@ -442,3 +442,13 @@ def letters_outdated(scheme: Scheme, institution: Institution) -> bool:
     if current is None:
         return False
     return current.content["items"] != head_letter_items(scheme, institution)
+
+
+def letters_follow_targets(scheme: Scheme, institution: Institution) -> Letter | None:
+    """After an institution's targets change: if its head's letter no longer says what the
+    targets say, a new version is issued (by the system account) for the head to sign again."""
+    from orgs.services import system_user
+
+    if not letters_outdated(scheme, institution):
+        return None
+    return letter_issue(actor=system_user(), scheme=scheme, institution=institution)

@@ -191,3 +191,31 @@ def test_an_unsigned_letter_is_not_decomposed(world, year, letter):
     with pytest.raises(PermissionDenied):
         _sign(world, letter)
         services.letter_cascade(actor=world.users["head_b"], parent=letter, children=[])
+
+
+def test_a_target_change_issues_a_new_version(
+    world, year, letter, django_capture_on_commit_callbacks
+):
+    from appraisal.services import target_save
+
+    _sign(world, letter)
+    revenue = Target.objects.get(institution=world.a, unit="万元")
+    with django_capture_on_commit_callbacks(execute=True):
+        target_save(
+            actor=world.users["hr"],
+            indicator=revenue.indicator,
+            institution=world.a,
+            target_value=D("1300"),
+        )
+    latest = Letter.objects.filter(institution=world.a, level="head").order_by("-version").first()
+    assert latest.version == 2 and latest.status == Letter.Status.ISSUED
+    assert any(i["target_value"] == "1300" for i in latest.content["items"])
+    # Reporting an actual value does not change the letter.
+    with django_capture_on_commit_callbacks(execute=True):
+        target_save(
+            actor=world.users["hr"],
+            indicator=revenue.indicator,
+            institution=world.a,
+            actual_value=D("900"),
+        )
+    assert Letter.objects.filter(institution=world.a, level="head").count() == 2
