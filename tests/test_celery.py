@@ -101,7 +101,9 @@ def test_eager_mode_runs_in_process_without_a_broker(db):
     assert result.successful() and result.get()["institutions"] == 1
 
 
-def test_embedded_default_is_eager(settings):
+def test_celery_app_reads_the_eager_setting(settings):
+    """The Celery app takes its configuration from Django's settings (the defaults per mode are
+    checked in tests/test_settings.py)."""
     from config.celery import app
 
-    assert app.conf.task_always_eager is (not settings.REDIS_URL)
+    assert app.conf.task_always_eager is settings.CELERY_TASK_ALWAYS_EAGER
