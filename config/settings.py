@@ -188,6 +188,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "appraisal.recompute_open_years",
         "schedule": crontab(hour=2, minute=0),
     },
+    "letters-remind-unsigned-daily": {
+        "task": "letters.remind_unsigned",
+        "schedule": crontab(hour=8, minute=30),
+    },
 }
 
 # --- Auth ----------------------------------------------------------------------------------------
@@ -279,6 +283,14 @@ if PRODUCTION:
     # Behind a TLS-terminating proxy (docker-compose, nginx) that sets X-Forwarded-Proto.
     if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# E-mail (reminders) only where it is configured; otherwise reminders are shown in the app only.
+EMAIL_HOST = env.str("EMAIL_HOST", default="")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="jixiao@localhost")
 
 LOGGING = {
     "version": 1,

@@ -37,6 +37,12 @@ API_PATHS = {
     "/api/v1/payroll-runs/{id}/confirm/",
     "/api/v1/payroll-runs/compute/",
     "/api/v1/payroll-lines/",
+    "/api/v1/letters/",
+    "/api/v1/letters/{id}/",
+    "/api/v1/letters/{id}/verify/",
+    "/api/v1/letters/{id}/sign/",
+    "/api/v1/letters/{id}/countersign/",
+    "/api/v1/letters/issue/",
 }
 
 

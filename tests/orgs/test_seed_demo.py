@@ -104,3 +104,35 @@ def test_demo_pays_october_as_computed(seeded):
         lines = list(run.lines.all())
         assert sum(line.basic for line in lines) == run.basic_pool
         assert sum(line.gross for line in lines) == run.total_gross
+
+
+def test_demo_has_letters_in_every_state(seeded):
+    from letters.models import Letter
+    from letters.services import letter_verify
+
+    letters = Letter.objects.filter(scheme__year=2026)
+    assert set(letters.values_list("status", flat=True)) == set(Letter.Status.values)
+    # Every grouped institution's head has a letter; the demo heads have signed theirs.
+    heads = letters.filter(level="head")
+    assert set(heads.values_list("institution__code", flat=True)) == set(
+        Institution.objects.filter(group__isnull=False).values_list("code", flat=True)
+    )
+    own = heads.get(institution__head__username="head", status="effective")
+    assert own.version == 2 and own.signed_by.username == "head"
+    assert heads.filter(institution=own.institution, status="superseded").count() == 1
+    assert heads.get(institution__head__username="head2").status == "signed"
+    # From the head's letter, two deputies without a role; one has signed.
+    deputies = letters.filter(level="deputy", parent=own)
+    assert {(d.signer.username, d.signer.role, d.status) for d in deputies} == {
+        ("deputy1", "", "signed"),
+        ("deputy2", "", "issued"),
+    }
+    signed = letters.exclude(content_sha256="")
+    assert signed.count() == 4 and all(letter_verify(letter) for letter in signed)
+    # The deputy signs in with the demo password and reaches only their own letter.
+    client = Client()
+    assert client.login(username="deputy1", password=DEMO_PASSWORD)
+    listed = client.get("/api/v1/letters/").json()["results"]
+    assert [(row["level"], row["status"], row["verified"]) for row in listed] == [
+        ("deputy", "signed", True)
+    ]

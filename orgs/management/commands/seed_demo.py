@@ -115,11 +115,13 @@ class Command(BaseCommand):
             counts = seed()
         # The appraisal year goes through the services, which queue a recompute on commit.
         from appraisal.demo import seed_year
+        from letters.demo import seed_letters
         from payroll.demo import seed_payroll
 
         hr = User.objects.get(username="hr")
         seed_year(hr=hr)
         seed_payroll(hr=hr)
+        seed_letters(hr=hr)
         counts["users"] = User.objects.count()
         self.stdout.write(
             self.style.SUCCESS(

@@ -1,0 +1,306 @@
+"""Pages of the target responsibility letters (docs/LETTERS.md). Thin: letters come through
+letters.access, reads through letters.selectors, every change through letters.services.
+
+A letter's signer may have no role at all (a deputy, a department head, a member of staff), so the
+letter pages ask for a login only and let letters.access decide; HR's pages check the role."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Max
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from appraisal.access import scheme_get_for_user
+from appraisal.models import Scheme
+from orgs.access import has_role
+from orgs.models import Role
+from orgs.views import apply_errors, role_required
+
+from . import exporting, selectors, services
+from .access import letter_get_for_user, letters_visible_to
+from .forms import CASCADE_ROWS, IssueForm, SignForm, cascade_formset
+from .models import LEVEL_ORDER, Letter, LetterItem, Level
+
+CASCADABLE = (Letter.Status.SIGNED, Letter.Status.EFFECTIVE)
+
+
+@login_required
+def latest(request):
+    """The newest year, for the navigation link that carries none: HR and auditors the newest
+    scheme; everyone else the newest year they have a letter in (else the newest open year)."""
+    if has_role(request.user, Role.HR, Role.AUDITOR):
+        year = Scheme.objects.aggregate(year=Max("year"))["year"]
+    else:
+        year = letters_visible_to(request.user).aggregate(year=Max("scheme__year"))["year"]
+        if year is None:
+            year = Scheme.objects.exclude(status=Scheme.Status.DRAFT).aggregate(y=Max("year"))["y"]
+    if year is None:
+        raise Http404
+    return redirect("letters:letter_list", year=year)
+
+
+@login_required
+def letter_list(request, year):
+    scheme = get_object_or_404(Scheme, year=year)
+    show_all = request.GET.get("versions") == "all"
+    context = {
+        "scheme": scheme,
+        "groups": selectors.letter_list(
+            user=request.user, scheme=scheme, include_superseded=show_all
+        ),
+        "show_all": show_all,
+        "waiting": selectors.letters_waiting(user=request.user),
+        "can_see_status": has_role(request.user, Role.HR, Role.AUDITOR),
+    }
+    return render(request, "letters/letter_list.html", context)
+
+
+def _letter_context(request, letter: Letter) -> dict:
+    """What the page and the downloaded file show of a letter: the document and its
+    verification."""
+    return {
+        "letter": letter,
+        "doc": selectors.letter_document(letter),
+        # None: not signed, so nothing is frozen to verify yet.
+        "verified": services.letter_verify(letter) if letter.content_sha256 else None,
+    }
+
+
+def _detail_context(request, letter: Letter, sign_form: SignForm | None = None) -> dict:
+    user = request.user
+    is_hr = has_role(user, Role.HR)
+    signable = letter.status == Letter.Status.ISSUED and user.pk == letter.signer_id
+    parent_visible = (
+        letter.parent_id is not None
+        and letters_visible_to(user).filter(pk=letter.parent_id).exists()
+    )
+    return _letter_context(request, letter) | {
+        "versions": selectors.letter_versions(letter),
+        "children": selectors.letter_children(user=user, letter=letter),
+        "parent_visible": parent_visible,
+        "sign_form": (sign_form or SignForm()) if signable else None,
+        "can_countersign": is_hr and letter.status == Letter.Status.SIGNED,
+        "can_cascade": letter.status in CASCADABLE
+        and letter.level != Level.STAFF
+        and services.can_cascade(user, letter),
+        # HR is told when the targets moved on since this (current) head's letter was issued.
+        "outdated": is_hr
+        and letter.level == Level.HEAD
+        and letter.status != Letter.Status.SUPERSEDED
+        and services.letters_outdated(letter.scheme, letter.institution),
+    }
+
+
+@login_required
+def letter_detail(request, pk):
+    letter = letter_get_for_user(request.user, pk=pk)
+    return render(request, "letters/letter_detail.html", _detail_context(request, letter))
+
+
+@login_required
+@require_POST
+def letter_sign(request, pk):
+    letter = letter_get_for_user(request.user, pk=pk)
+    # Only the holder signs: HR, the head of the institution or anyone else may not sign for them.
+    if request.user.pk != letter.signer_id:
+        raise PermissionDenied
+    if letter.status != Letter.Status.ISSUED:
+        # Signing twice changes nothing; a replaced version is not signed any more.
+        if letter.signed_at is None:
+            messages.error(request, _("This version has been replaced; sign the newer one."))
+        return redirect("letters:letter_detail", pk=letter.pk)
+    form = SignForm(request.POST)
+    if form.is_valid():
+        try:
+            services.letter_sign(
+                actor=request.user,
+                letter=letter,
+                password=form.cleaned_data["password"],
+                client_address=request.META.get("REMOTE_ADDR") or None,
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("You have signed the letter."))
+            return redirect("letters:letter_detail", pk=letter.pk)
+    context = _detail_context(request, letter, sign_form=form)
+    return render(request, "letters/letter_detail.html", context, status=400)
+
+
+@role_required(Role.HR)
+@require_POST
+def letter_countersign(request, pk):
+    letter = letter_get_for_user(request.user, pk=pk)
+    try:
+        services.letter_countersign(actor=request.user, letter=letter)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The letter is countersigned and in effect."))
+    return redirect("letters:letter_detail", pk=letter.pk)
+
+
+@role_required(Role.HR)
+@require_POST
+def letter_reissue(request, pk):
+    """A new version of a head's letter, from the institution's targets as they are now."""
+    letter = letter_get_for_user(request.user, pk=pk)
+    if letter.level != Level.HEAD:
+        raise Http404
+    try:
+        new = services.letter_issue(
+            actor=request.user, scheme=letter.scheme, institution=letter.institution
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect("letters:letter_detail", pk=letter.pk)
+    if new.pk != letter.pk:
+        messages.success(
+            request,
+            _("Version %(version)s is issued; its holder signs it again.")
+            % {"version": new.version},
+        )
+    return redirect("letters:letter_detail", pk=new.pk)
+
+
+@login_required
+def letter_download(request, pk):
+    letter = letter_get_for_user(request.user, pk=pk)
+    html = exporting.letter_html(letter, _letter_context(request, letter))
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=exporting.letter_filename(letter)
+    )
+    return response
+
+
+def _rows_requested(request) -> int:
+    try:
+        return int(request.GET.get("rows", CASCADE_ROWS))
+    except ValueError:
+        return CASCADE_ROWS
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def letter_cascade(request, pk):
+    """Letters one level down from a signed letter, by its holder or HR."""
+    letter = letter_get_for_user(request.user, pk=pk)
+    if not services.can_cascade(request.user, letter):
+        raise PermissionDenied
+    if letter.status not in CASCADABLE or letter.level == Level.STAFF:
+        messages.error(
+            request,
+            _("Staff letters are not decomposed further.")
+            if letter.level == Level.STAFF
+            else _("A letter is decomposed once its holder has signed it."),
+        )
+        return redirect("letters:letter_detail", pk=letter.pk)
+    items = list(letter.items.filter(kind=LetterItem.Kind.TARGET).order_by("sort_order", "id"))
+    formset_class = cascade_formset(_rows_requested(request))
+    formset = formset_class(request.POST or None, form_kwargs={"items": items}, prefix="rows")
+    refusal: list[str] = []
+    if request.method == "POST" and formset.is_valid():
+        try:
+            children = services.letter_cascade(
+                actor=request.user, parent=letter, children=formset.children()
+            )
+        except ValidationError as error:
+            refusal = error.messages
+        else:
+            messages.success(
+                request, _("%(n)s letters are issued one level down.") % {"n": len(children)}
+            )
+            return redirect("letters:letter_detail", pk=letter.pk)
+    given = selectors.decomposed_so_far(letter)
+    context = {
+        "letter": letter,
+        "formset": formset,
+        "items": [(item, given.get(item.pk)) for item in items],
+        "refusal": refusal,
+        "next_level": selectors.LEVEL_LABELS_ZH[LEVEL_ORDER[LEVEL_ORDER.index(letter.level) + 1]],
+        "more_rows": formset_class.extra + CASCADE_ROWS,
+    }
+    status = 400 if request.method == "POST" else 200
+    return render(request, "letters/letter_cascade.html", context, status=status)
+
+
+# --- HR's status of a year -----------------------------------------------------------------------
+
+
+@role_required(Role.HR, Role.AUDITOR)
+def status(request, year):
+    scheme = scheme_get_for_user(request.user, year=year)
+    context = {
+        "scheme": scheme,
+        "rows": selectors.status_rows(scheme),
+        "not_issued": selectors.institutions_without_letter(scheme),
+        "can_issue": has_role(request.user, Role.HR),
+        "issue_form": IssueForm(),
+    }
+    return render(request, "letters/status.html", context)
+
+
+@role_required(Role.HR, Role.AUDITOR)
+def status_export(request, year):
+    scheme = scheme_get_for_user(request.user, year=year)
+    return FileResponse(
+        exporting.status_workbook(scheme),
+        as_attachment=True,
+        filename=exporting.status_filename(scheme),
+        content_type=exporting.XLSX_CONTENT_TYPE,
+    )
+
+
+@role_required(Role.HR)
+@require_POST
+def status_issue(request, year):
+    """Issue (or reissue where targets changed) the head's letter of every institution in an
+    assessment group — or of one group, or one institution — reporting those skipped and why."""
+    scheme = scheme_get_for_user(request.user, year=year)
+    form = IssueForm(request.POST)
+    if not form.is_valid():
+        for message in form.errors.values():
+            messages.error(request, " ".join(message))
+        return redirect("letters:status", year=scheme.year)
+    group = form.cleaned_data["group"]
+    institutions = selectors.institutions_to_issue(scheme, group.code if group else None)
+    if form.cleaned_data["institution"]:
+        institutions = institutions.filter(code=form.cleaned_data["institution"])
+    started = timezone.now()
+    issued = unchanged = 0
+    skipped = []
+    for institution in institutions:
+        if institution.head is None:
+            skipped.append((institution, _("it has no head to sign it")))
+            continue
+        try:
+            letter = services.letter_issue(
+                actor=request.user, scheme=scheme, institution=institution
+            )
+        except ValidationError as error:
+            skipped.append((institution, " ".join(error.messages)))
+            continue
+        if letter.issued_at >= started:
+            issued += 1
+        else:
+            unchanged += 1
+    messages.success(
+        request,
+        _("%(issued)s letters issued; %(unchanged)s already up to date.")
+        % {"issued": issued, "unchanged": unchanged},
+    )
+    for institution, reason in skipped:
+        messages.warning(
+            request,
+            _("Not issued to %(code)s %(name)s: %(reason)s.")
+            % {"code": institution.code, "name": institution.name, "reason": reason},
+        )
+    return redirect("letters:status", year=scheme.year)
