@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from appraisal.models import Indicator, Part, Scheme, Target
@@ -50,7 +50,13 @@ def _num(value: Decimal | None) -> str | None:
 
 
 def head_letter_items(scheme: Scheme, institution: Institution) -> list[dict]:
-    """What the head's letter commits to, from the scheme and the institution's targets."""
+    """What the head's letter commits to, from the scheme and the institution's targets. The
+    letter is a Chinese document whatever language the person issuing it reads the UI in."""
+    with translation.override("zh-hans"):
+        return _head_letter_items(scheme, institution)
+
+
+def _head_letter_items(scheme: Scheme, institution: Institution) -> list[dict]:
     indicators = [
         i
         for i in Indicator.objects.filter(scheme=scheme).prefetch_related("institutions")

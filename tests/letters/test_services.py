@@ -219,3 +219,9 @@ def test_a_target_change_issues_a_new_version(
             actual_value=D("900"),
         )
     assert Letter.objects.filter(institution=world.a, level="head").count() == 2
+
+
+def test_the_letter_is_chinese_whatever_the_ui_language(world, year, letter):
+    # The fixture issues it while English is active (tests/appraisal/conftest.py `_english`).
+    commitments = [i["text"] for i in letter.content["items"] if i["kind"] == "commitment"]
+    assert commitments and all(t.startswith(("公共目标", "执行力建设")) for t in commitments)
