@@ -192,6 +192,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "letters.remind_unsigned",
         "schedule": crontab(hour=8, minute=30),
     },
+    "acceptance-flag-missing-reports-weekly": {
+        "task": "acceptance.flag_missing_reports",
+        "schedule": crontab(hour=9, minute=0, day_of_week=1),  # Mondays: flags the past week
+    },
 }
 
 # --- Auth ----------------------------------------------------------------------------------------

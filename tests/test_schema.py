@@ -43,6 +43,14 @@ API_PATHS = {
     "/api/v1/letters/{id}/sign/",
     "/api/v1/letters/{id}/countersign/",
     "/api/v1/letters/issue/",
+    "/api/v1/batches/",
+    "/api/v1/batches/{id}/",
+    "/api/v1/inspections/",
+    "/api/v1/inspections/{id}/",
+    "/api/v1/inspections/{id}/ticks/",
+    "/api/v1/inspections/{id}/decide/",
+    "/api/v1/reports/",
+    "/api/v1/reports/{id}/",
 }
 
 

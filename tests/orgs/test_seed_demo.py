@@ -136,3 +136,42 @@ def test_demo_has_letters_in_every_state(seeded):
     assert [(row["level"], row["status"], row["verified"]) for row in listed] == [
         ("deputy", "signed", True)
     ]
+
+
+def test_demo_accepts_pilots_in_three_batches(seeded):
+    import datetime
+
+    from django.utils import timezone
+
+    from acceptance.models import Batch, Inspection, Standard, WeeklyReport, week_start
+    from acceptance.rollout import rollout_board
+    from acceptance.services import payroll_criterion
+
+    (standard,) = Standard.objects.all()
+    items = list(standard.items.values_list("code", "method"))
+    assert len(items) == 5 and ("PAY", "payroll") in items
+    batches = {b.name: b for b in Batch.objects.all()}
+    assert {name: b.status for name, b in batches.items()} == {
+        "第一批": "closed",
+        "第二批": "in_progress",
+        "第三批": "planned",
+    }
+    assert all(b.inspections.count() == 6 for b in batches.values())
+    first = batches["第一批"].inspections
+    assert first.filter(result="passed").count() == 5
+    failed = first.get(result="failed")
+    again = Inspection.objects.get(institution=failed.institution, batch=batches["第二批"])
+    assert again.round == 2 and again.ticks.count() == 4 and again.result == "pending"
+    # October was paid as computed: the payroll criterion of the November batch is met.
+    assert payroll_criterion(again)[0]
+    assert set(first.filter(result="passed").values_list("institution__stage", flat=True)) == {
+        "trial"
+    }
+    # Weekly reports for the four weeks up to this one; a few missing this week, one lagging.
+    this_week = week_start(timezone.localdate())
+    weeks = sorted(set(WeeklyReport.objects.values_list("week", flat=True)))
+    assert weeks == [this_week - datetime.timedelta(weeks=k) for k in (3, 2, 1, 0)]
+    board = rollout_board(day=timezone.localdate())
+    assert len(board.rows) == 18
+    assert [i.code for i in board.missing] == ["JG022", "JG028", "JG033"]
+    assert [row.institution.code for row in board.lagging] == ["JG034"]

@@ -114,6 +114,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             counts = seed()
         # The appraisal year goes through the services, which queue a recompute on commit.
+        from acceptance.demo import seed_acceptance
         from appraisal.demo import seed_year
         from letters.demo import seed_letters
         from payroll.demo import seed_payroll
@@ -122,6 +123,7 @@ class Command(BaseCommand):
         seed_year(hr=hr)
         seed_payroll(hr=hr)
         seed_letters(hr=hr)
+        seed_acceptance(hr=hr)
         counts["users"] = User.objects.count()
         self.stdout.write(
             self.style.SUCCESS(

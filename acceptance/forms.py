@@ -1,0 +1,117 @@
+"""Forms of the acceptance pages. They parse input and offer the choices a user may pick; the
+rules (5 to 8 institutions, one open batch, who ticks and decides) are in acceptance.services."""
+
+import os
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
+
+from orgs.models import Institution
+
+from .models import Team
+from .selectors import institutions_for_batch
+
+# Evidence taken on site: a scanned document or a photo of it. Anything else is refused, and the
+# first bytes must be of the kind the name says (a renamed script is not a picture).
+EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+EVIDENCE_SIGNATURES = {
+    "pdf": (b"%PDF",),
+    "png": (b"\x89PNG\r\n\x1a\n",),
+    "jpg": (b"\xff\xd8\xff",),
+    "jpeg": (b"\xff\xd8\xff",),
+    "gif": (b"GIF87a", b"GIF89a"),
+    "webp": (b"RIFF",),
+}
+EVIDENCE_ACCEPT = "application/pdf,image/png,image/jpeg,image/gif,image/webp"
+
+
+def validate_evidence(file) -> None:
+    extension = os.path.splitext(file.name)[1].lower().lstrip(".")
+    if extension not in EVIDENCE_SIGNATURES:
+        raise ValidationError(
+            _("Evidence must be a PDF or a picture (%(kinds)s); “%(name)s” is not.")
+            % {"kinds": ", ".join(EVIDENCE_SIGNATURES), "name": file.name}
+        )
+    if file.size > EVIDENCE_MAX_BYTES:
+        raise ValidationError(
+            _("Evidence files are at most %(max)s; this one is %(size)s.")
+            % {"max": filesizeformat(EVIDENCE_MAX_BYTES), "size": filesizeformat(file.size)}
+        )
+    file.seek(0)
+    head = file.read(16)
+    file.seek(0)
+    if not head.startswith(EVIDENCE_SIGNATURES[extension]):
+        raise ValidationError(
+            _("“%(name)s” is not the kind of file its name says.") % {"name": file.name}
+        )
+
+
+class InstitutionChoices(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return _("%(code)s %(name)s · round %(round)s") % {
+            "code": obj.code,
+            "name": obj.name,
+            "round": obj.next_round,
+        }
+
+
+class BatchForm(forms.Form):
+    """A new batch. The number of institutions is not checked here: services.batch_create refuses
+    anything but 5 to 8 with its own message, which the page shows."""
+
+    name = forms.CharField(label=_("Name"), max_length=100)
+    team = forms.ModelChoiceField(label=_("Acceptance team"), queryset=Team.objects.all())
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    institutions = InstitutionChoices(
+        label=_("Institutions"),
+        queryset=Institution.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Pilot institutions in no open batch and not yet accepted, with their round."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A fresh queryset on every form: the eligible institutions change as batches are made.
+        self.fields["institutions"].queryset = institutions_for_batch()
+
+    def batch_fields(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "name": data["name"].strip(),
+            "team": data["team"],
+            "date": data["date"],
+            "institutions": list(data["institutions"]),
+        }
+
+
+class TickForm(forms.Form):
+    """One item of the checklist on site: met or not, a note, and evidence."""
+
+    met = forms.TypedChoiceField(
+        label=_("Met"),
+        choices=[("yes", _("Yes, met")), ("no", _("No, not met"))],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    evidence = forms.FileField(
+        label=_("Evidence"),
+        required=False,
+        validators=[validate_evidence],
+        help_text=_("PDF or picture, at most 10 MB."),
+        widget=forms.ClearableFileInput(attrs={"accept": EVIDENCE_ACCEPT}),
+    )
+
+
+class DecisionForm(forms.Form):
+    """Pass or fail, with a note; which button was pressed gives the decision."""
+
+    decision = forms.ChoiceField(choices=[("pass", _("Pass")), ("fail", _("Fail"))])
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -1,0 +1,171 @@
+"""Reads of the acceptance pages and exports, in set-based queries: a page costs the same number of
+queries for a batch of 5 as for one of 8, with or without ticks. Scope always comes from
+acceptance.access; what "met" means always from acceptance.services."""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+
+from orgs.access import user_role
+from orgs.models import Institution
+from payroll.models import PaidWage, PayrollRun
+
+from . import services
+from .access import READERS, batches_visible_to, inspections_visible_to
+from .models import Batch, Inspection, StandardItem, Tick
+
+
+def batch_list(*, user) -> QuerySet[Batch]:
+    """The batches the user may see, with their counts. The counts cover only the inspections the
+    user may see: a head learns nothing of the other institutions in their batch."""
+    # Readers see every inspection: no need to filter their counts.
+    visible = Q() if user_role(user) in READERS else Q(inspections__in=inspections_visible_to(user))
+
+    def count(**result):
+        condition = visible & Q(**{f"inspections__{k}": v for k, v in result.items()})
+        return Count("inspections", filter=condition, distinct=True)
+
+    return (
+        batches_visible_to(user)
+        .select_related("team")
+        .annotate(
+            institution_count=count(),
+            passed_count=count(result=Inspection.Result.PASSED),
+            failed_count=count(result=Inspection.Result.FAILED),
+            pending_count=count(result=Inspection.Result.PENDING),
+        )
+        .order_by("-date", "name")
+    )
+
+
+def institutions_for_batch() -> QuerySet[Institution]:
+    """Pilot institutions a new batch may take: in no open batch and not passed yet, each with
+    the round it would take (`next_round`), counted as services.batch_create counts it."""
+    return (
+        Institution.objects.filter(is_pilot=True)
+        .exclude(inspections__open=True)
+        .exclude(inspections__result=Inspection.Result.PASSED)
+        .annotate(next_round=Count("inspections") + 1)
+        .order_by("code")
+    )
+
+
+def payroll_met_many(inspections: list[Inspection]) -> dict[int, bool]:
+    """services.payroll_criterion's verdict for many inspections (their batch and standard
+    loaded) in two queries. An institution whose due months all have a confirmed run and also
+    imported actual pay is handed to the service itself, which reconciles month by month: that
+    stays the one place deciding what reconciles (and imported pay is the rare case)."""
+    months = {i.pk: services.payroll_months(i) for i in inspections}
+    institution_ids = {i.institution_id for i in inspections}
+    all_months = {m for due in months.values() for m in due}
+    if not all_months:
+        return dict.fromkeys(months, False)
+    runs = {
+        (institution_id, month): status
+        for institution_id, month, status in PayrollRun.objects.filter(
+            institution_id__in=institution_ids, month__in=all_months
+        ).values_list("institution_id", "month", "status")
+    }
+    paid = set(
+        PaidWage.objects.filter(employee__institution_id__in=institution_ids, month__in=all_months)
+        .values_list("employee__institution_id", "month")
+        .distinct()
+    )
+    verdicts = {}
+    for inspection in inspections:
+        due, key = months[inspection.pk], inspection.institution_id
+        confirmed = bool(due) and all(
+            runs.get((key, m)) not in (None, PayrollRun.Status.DRAFT) for m in due
+        )
+        if confirmed and any((key, m) in paid for m in due):
+            verdicts[inspection.pk] = services.payroll_criterion(inspection)[0]
+        else:
+            verdicts[inspection.pk] = confirmed
+    return verdicts
+
+
+@dataclass
+class InspectionRow:
+    """One institution of a batch: whether each item of the standard is met, in its order."""
+
+    inspection: Inspection
+    marks: list[bool]
+
+    @property
+    def met_count(self) -> int:
+        return sum(self.marks)
+
+
+def batch_rows(*, user, batch: Batch) -> tuple[list[StandardItem], list[InspectionRow]]:
+    """The standard's items and, per inspection of the batch the user may see, which are met.
+    `batch` comes from access.batch_get_for_user (standard loaded). Five queries in all."""
+    items = list(batch.standard.items.all())
+    inspections = list(
+        inspections_visible_to(user)
+        .filter(batch=batch)
+        .select_related("institution")
+        .order_by("institution__code")
+    )
+    for inspection in inspections:
+        inspection.batch = batch  # the same batch: no join, no query per row
+    ticked = set(
+        Tick.objects.filter(inspection__in=[i.pk for i in inspections], met=True).values_list(
+            "inspection_id", "item_id"
+        )
+    )
+    payroll = payroll_met_many(inspections) if inspections else {}
+    rows = []
+    for inspection in inspections:
+        marks = [
+            payroll[inspection.pk]
+            if item.method == StandardItem.Method.PAYROLL
+            else (inspection.pk, item.pk) in ticked
+            for item in items
+        ]
+        rows.append(InspectionRow(inspection, marks))
+    return items, rows
+
+
+@dataclass
+class ChecklistLine:
+    """One item on an inspection's page: its tick (on-site items) or the month checks (the
+    automatic payroll item), and whether it is met."""
+
+    item: StandardItem
+    met: bool
+    tick: Tick | None = None
+    months: list[services.MonthCheck] | None = None
+
+    @property
+    def is_payroll(self) -> bool:
+        return self.item.method == StandardItem.Method.PAYROLL
+
+
+def inspection_checklist(inspection: Inspection) -> list[ChecklistLine]:
+    """Every item of the inspection's standard with its state. `inspection` comes from
+    access.inspection_get_for_user (batch and standard loaded)."""
+    ticks = {t.item_id: t for t in inspection.ticks.select_related("by")}
+    lines = []
+    for item in inspection.batch.standard.items.all():
+        if item.method == StandardItem.Method.PAYROLL:
+            met, months = services.payroll_criterion(inspection)
+            lines.append(ChecklistLine(item, met, months=months))
+        else:
+            tick = ticks.get(item.pk)
+            lines.append(ChecklistLine(item, bool(tick and tick.met), tick=tick))
+    return lines
+
+
+def institution_history(*, user, institution: Institution) -> QuerySet[Inspection]:
+    """Every round of the institution, across batches, as far as the user may see them."""
+    return (
+        inspections_visible_to(user)
+        .filter(institution=institution)
+        .select_related("batch", "decided_by")
+        .order_by("round")
+    )
+
+
+def due_for_reacceptance() -> list[Inspection]:
+    """Failed institutions waiting for a later batch, by code."""
+    return sorted(services.due_for_reacceptance(), key=lambda i: i.institution.code)
