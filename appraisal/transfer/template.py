@@ -3,66 +3,37 @@ out like orgs.importing's template), and 说明."""
 
 import io
 
-import openpyxl
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
-from openpyxl.styles import Alignment
 
 from orgs.importing.reading import MAX_ROWS_PER_SHEET
-from orgs.importing.template import HEADER_FONT, OPTIONAL_FILL, _template_sheet
+from orgs.importing.template import format_template_bytes
 
 from .columns import SHEET_COLUMNS
 
 TEMPLATE_FILENAME = "年度考核导入模板.xlsx"
-HELP_SHEET = "说明"
 
 
 def year_template_bytes() -> io.BytesIO:
-    workbook = openpyxl.Workbook()
-    for index, (title, spec) in enumerate(SHEET_COLUMNS.items()):
-        ws = workbook.active if index == 0 else workbook.create_sheet()
-        _template_sheet(ws, title, spec)
-    _help_sheet(workbook.create_sheet(HELP_SHEET))
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    buffer.seek(0)
-    return buffer
+    return format_template_bytes(SHEET_COLUMNS, NOTES)
 
 
-def _help_sheet(ws) -> None:
-    notes = [
-        "一个工作簿导入一个年度：方案（年度与设置）、考核组别、机构、指标、评分。"
-        "“方案”表必须有且只有一行；其他表不需要的可以删除，删除的表不做任何修改。",
-        "第1行是表头：列的顺序不限，列名须与模板一致，模板中的列都不能删；其他列（如备注）会被忽略。",
-        "第2行是示例（灰色斜体），导入前请删除或改成真实数据。空行会被跳过。",
-        "考核组别、机构按编码对应：系统中已有的更新，没有的新建。指标按编码对应，只在方案为草稿时可改；"
-        "导入后方案开始评分（已开始评分的年度，本工作簿的设置和指标须与系统一致；已发布的年度拒绝导入）。",
-        "每个参加排名的机构，适用的指标分值在每个考核部分的合计须等于该部分满分（方案表）。",
-        "评分：指标行的分值带符号计入该指标该期间（扣分填负数）；公共目标、业务目标分上半年、下半年，"
-        "执行力建设为全年。加分、否决为全年的正数。导入的评分视为已审核。",
-        "再次导入同一年度时，以前导入的评分全部冲销（保留记录），再按本工作簿的“评分”表重新记录；"
-        "在系统页面录入的评分不受影响。工作簿中没有“评分”表时，评分不做修改。",
-        "数字按单元格中写的数原样读取，不做四舍五入：分值和金额最多两位小数。",
-        "导入是“全部或全不”：先检查所有行，只要有一处错误，任何数据都不写入，"
-        "并列出全部错误（工作表、行号、列名、填写的值）。",
-        f"每张表最多 {MAX_ROWS_PER_SHEET:,} 行数据；"
-        f"文件不超过 {filesizeformat(settings.IMPORT_MAX_BYTES)}。",
-        "每一处新增和修改都记入审计日志（操作人、时间、修改前后）。",
-    ]
-    ws.append(["注意事项"])
-    ws["A1"].font = HEADER_FONT
-    for note in notes:
-        ws.append([note])
-    ws.append([])
-    ws.append(["工作表", "列名", "必填", "说明"])
-    for cell in ws[ws.max_row]:
-        cell.font = HEADER_FONT
-        cell.fill = OPTIONAL_FILL
-    wrap = Alignment(wrap_text=True, vertical="top")
-    for title, spec in SHEET_COLUMNS.items():
-        for column in spec:
-            ws.append([title, column.header, "是" if column.required else "否", column.help])
-            for cell in ws[ws.max_row]:
-                cell.alignment = wrap
-    for letter, width in (("A", 10), ("B", 16), ("C", 6), ("D", 90)):
-        ws.column_dimensions[letter].width = width
+NOTES = [
+    "一个工作簿导入一个年度：方案（年度与设置）、考核组别、机构、指标、评分。"
+    "“方案”表必须有且只有一行；其他表不需要的可以删除，删除的表不做任何修改。",
+    "第1行是表头：列的顺序不限，列名须与模板一致，模板中的列都不能删；其他列（如备注）会被忽略。",
+    "第2行是示例（灰色斜体），导入前请删除或改成真实数据。空行会被跳过。",
+    "考核组别、机构按编码对应：系统中已有的更新，没有的新建。指标按编码对应，只在方案为草稿时可改；"
+    "导入后方案开始评分（已开始评分的年度，本工作簿的设置和指标须与系统一致；已发布的年度拒绝导入）。",
+    "每个参加排名的机构，适用的指标分值在每个考核部分的合计须等于该部分满分（方案表）。",
+    "评分：指标行的分值带符号计入该指标该期间（扣分填负数）；公共目标、业务目标分上半年、下半年，"
+    "执行力建设为全年。加分、否决为全年的正数。导入的评分视为已审核。",
+    "再次导入同一年度时，以前导入的评分全部冲销（保留记录），再按本工作簿的“评分”表重新记录；"
+    "在系统页面录入的评分不受影响。工作簿中没有“评分”表时，评分不做修改。",
+    "数字按单元格中写的数原样读取，不做四舍五入：分值和金额最多两位小数。",
+    "导入是“全部或全不”：先检查所有行，只要有一处错误，任何数据都不写入，"
+    "并列出全部错误（工作表、行号、列名、填写的值）。",
+    f"每张表最多 {MAX_ROWS_PER_SHEET:,} 行数据；"
+    f"文件不超过 {filesizeformat(settings.IMPORT_MAX_BYTES)}。",
+    "每一处新增和修改都记入审计日志（操作人、时间、修改前后）。",
+]

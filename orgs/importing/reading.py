@@ -60,18 +60,7 @@ def workbook_read(file) -> WorkbookData:
     """The cells of the 机构 and 员工 sheets of an uploaded xlsx. Raises ImportFailed for a file
     that is too large, not an xlsx, or has neither sheet; header problems are kept in `errors`
     so they are reported together with the row problems."""
-    content = _read_limited(file)
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            unpacked = sum(member.file_size for member in archive.infolist())
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
-        raise _not_xlsx() from None
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise file_error(_("The workbook unpacks to too much data to be a real import file."))
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as e:  # openpyxl raises many kinds on malformed input; all mean "not xlsx"
-        raise _not_xlsx() from e
+    workbook = workbook_open(file)
     data = WorkbookData()
     try:
         sheets = {ws.title.strip(): ws for ws in workbook.worksheets}
@@ -179,5 +168,106 @@ def _sheet_read(ws, title: str, spec, errors: list[RowError]) -> SheetData | Non
         cells = {
             f: values[ref.index] if ref.index < len(values) else None for f, ref in columns.items()
         }
+        sheet.rows.append((number, cells))
+    return sheet
+
+
+# --- Fixed formats (the year and payroll workbooks) -----------------------------------------------
+
+
+@dataclass
+class FormatData:
+    """The sheets of a fixed-format workbook that are present, and the header problems."""
+
+    sheets: dict[str, SheetData] = field(default_factory=dict)  # title -> the sheet, if present
+    errors: list[RowError] = field(default_factory=list)
+
+    def sheet(self, title: str) -> SheetData | None:
+        return self.sheets.get(title)
+
+
+def workbook_open(file):
+    """The file guards every import shares — size, a real xlsx, not a decompression bomb — then
+    the workbook, read-only. Raises ImportFailed with a clear message otherwise."""
+    content = _read_limited(file)
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
+        raise _not_xlsx() from None
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise file_error(_("The workbook unpacks to too much data to be a real import file."))
+    try:
+        return openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as e:  # openpyxl raises many kinds on malformed input; all mean "not xlsx"
+        raise _not_xlsx() from e
+
+
+def format_read(file, specs: dict, optional: dict | None = None) -> FormatData:
+    """The sheets of a fixed format ({title: column spec}): headers matched by name, columns of
+    other names ignored (HR keeps notes beside the data), every column of the format required
+    except the `optional` fields of a sheet ({title: {field, …}}). A sheet left out or left
+    empty is absent."""
+    workbook = workbook_open(file)
+    data = FormatData()
+    try:
+        worksheets = {ws.title.strip(): ws for ws in workbook.worksheets}
+        for title, spec in specs.items():
+            if title in worksheets:
+                sheet = _format_sheet_read(
+                    worksheets[title],
+                    title,
+                    spec,
+                    (optional or {}).get(title, frozenset()),
+                    data.errors,
+                )
+                if sheet is not None:
+                    data.sheets[title] = sheet
+    except Exception as e:  # sheets are parsed lazily, so a broken sheet fails here
+        raise _not_xlsx() from e
+    finally:
+        workbook.close()
+    return data
+
+
+def _format_sheet_read(ws, title: str, spec, optional, errors: list[RowError]) -> SheetData | None:
+    by_header = {c.header: c for c in spec}
+    header = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
+    columns: dict[str, ColumnRef] = {}
+    for index, cell in enumerate(header):
+        column = by_header.get(_header_text(cell))
+        if column is None:
+            continue
+        letter = get_column_letter(index + 1)
+        if column.field in columns:
+            message = _("This column appears twice; the other one is column %(letter)s.") % {
+                "letter": columns[column.field].letter
+            }
+            errors.append(RowError(title, 1, column.header, letter, None, message))
+        else:
+            columns[column.field] = ColumnRef(column.header, letter, index)
+    if not columns and _sheet_is_empty(ws):
+        return None
+    for column in spec:
+        if column.field not in columns and column.field not in optional:
+            errors.append(RowError(title, 1, column.header, "", None, _("This column is missing.")))
+    sheet = SheetData(title=title, spec=spec, columns=columns, rows=[])
+    if not columns:
+        return sheet
+    width = max(ref.index for ref in columns.values()) + 1
+    rows = ws.iter_rows(min_row=2, max_col=width, values_only=True)
+    # Read-only openpyxl yields gap rows as empty tuples, so counting gives Excel's row number.
+    for number, values in enumerate(rows, start=2):
+        cells = {
+            f: values[ref.index] if ref.index < len(values) else None for f, ref in columns.items()
+        }
+        if all(is_blank(v) for v in cells.values()):
+            continue
+        if number > MAX_ROWS_PER_SHEET + 1:
+            message = _(
+                "The sheet has more than %(max)s rows of data; split it into several workbooks."
+            ) % {"max": f"{MAX_ROWS_PER_SHEET:,}"}
+            errors.append(RowError(title, number, message=message))
+            break
         sheet.rows.append((number, cells))
     return sheet

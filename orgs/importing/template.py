@@ -105,3 +105,33 @@ def _help_sheet(ws) -> None:
                 cell.alignment = wrap
     for letter, width in (("A", 10), ("B", 14), ("C", 6), ("D", 90)):
         ws.column_dimensions[letter].width = width
+
+
+def format_template_bytes(specs: dict, notes: list[str]) -> io.BytesIO:
+    """The template of a fixed-format workbook: one sheet per {title: column spec} with its
+    headers and example row, then a 说明 sheet with the notes and every column explained."""
+    workbook = openpyxl.Workbook()
+    for index, (title, spec) in enumerate(specs.items()):
+        _template_sheet(workbook.active if index == 0 else workbook.create_sheet(), title, spec)
+    ws = workbook.create_sheet(HELP_SHEET)
+    ws.append(["注意事项"])
+    ws["A1"].font = HEADER_FONT
+    for note in notes:
+        ws.append([note])
+    ws.append([])
+    ws.append(["工作表", "列名", "必填", "说明"])
+    for cell in ws[ws.max_row]:
+        cell.font = HEADER_FONT
+        cell.fill = OPTIONAL_FILL
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for title, spec in specs.items():
+        for column in spec:
+            ws.append([title, column.header, "是" if column.required else "否", column.help])
+            for cell in ws[ws.max_row]:
+                cell.alignment = wrap
+    for letter, width in (("A", 12), ("B", 16), ("C", 6), ("D", 90)):
+        ws.column_dimensions[letter].width = width
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    buffer.seek(0)
+    return buffer
