@@ -11,6 +11,7 @@ from acceptance.models import Team
 from orgs.models import Role
 from payroll import services as pay
 
+from ..appraisal.conftest import _english  # noqa: F401 — these tests read English messages
 from ..factories import EmployeeFactory, InstitutionFactory, UserFactory
 
 
