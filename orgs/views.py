@@ -54,7 +54,10 @@ def home(request):
     user = request.user
     role = access.user_role(user)
     if role is None:
-        return render(request, "orgs/home_norole.html", status=403)
+        # A deputy, department or staff member signs their own letters without any role: for
+        # them this page is where those letters are; for anyone else it says there is nothing.
+        has_letters = user.letters_to_sign.exists()
+        return render(request, "orgs/home_norole.html", status=200 if has_letters else 403)
     context = {"overview": selectors.institution_overview(user=user)}
     if role == Role.HEAD:
         context["institution"] = (
