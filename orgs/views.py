@@ -226,22 +226,23 @@ def import_template(request):
     )
 
 
-@role_required(Role.HR)
-@require_http_methods(["GET", "POST"])
-def import_upload(request):
+def import_page(request, *, importer, template: str):
+    """The upload page every Excel import shares: the form, then the result or every error of
+    an all-or-nothing import (400), through `importer(actor=…, file=…)`."""
     form = ImportForm(request.POST or None, request.FILES or None)
     result = errors = None
     if request.method == "POST" and form.is_valid():
         try:
-            result = importing.orgs_workbook_import(
-                actor=request.user, file=form.cleaned_data["file"]
-            )
+            result = importer(actor=request.user, file=form.cleaned_data["file"])
         except importing.ImportFailed as failure:
             errors = failure.errors
-    status = 400 if errors else 200
-    return render(
-        request,
-        "orgs/import.html",
-        {"form": form, "result": result, "errors": errors},
-        status=status,
+    context = {"form": form, "result": result, "errors": errors}
+    return render(request, template, context, status=400 if errors else 200)
+
+
+@role_required(Role.HR)
+@require_http_methods(["GET", "POST"])
+def import_upload(request):
+    return import_page(
+        request, importer=importing.orgs_workbook_import, template="orgs/import.html"
     )

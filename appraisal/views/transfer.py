@@ -2,14 +2,12 @@
 appraisal.transfer and appraisal.access."""
 
 from django.http import FileResponse
-from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_http_methods
 
-from orgs.forms import ImportForm
-from orgs.importing import XLSX_CONTENT_TYPE, ImportFailed
+from orgs.importing import XLSX_CONTENT_TYPE
 from orgs.models import Role
-from orgs.views import role_required
+from orgs.views import import_page, role_required
 
 from .. import transfer
 from ..access import scheme_get_for_user
@@ -22,20 +20,8 @@ RANKING_ROLES = (Role.HR, Role.AUDITOR, Role.SCORER)
 @role_required(Role.HR)
 @require_http_methods(["GET", "POST"])
 def year_import(request):
-    form = ImportForm(request.POST or None, request.FILES or None)
-    result = errors = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = transfer.year_workbook_import(
-                actor=request.user, file=form.cleaned_data["file"]
-            )
-        except ImportFailed as failure:
-            errors = failure.errors
-    return render(
-        request,
-        "appraisal/transfer_import.html",
-        {"form": form, "result": result, "errors": errors},
-        status=400 if errors else 200,
+    return import_page(
+        request, importer=transfer.year_workbook_import, template="appraisal/transfer_import.html"
     )
 
 

@@ -17,10 +17,9 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from orgs.forms import ImportForm
 from orgs.importing import XLSX_CONTENT_TYPE, ImportFailed
 from orgs.models import Role
-from orgs.views import role_required
+from orgs.views import import_page, role_required
 
 from .. import access, services, transfer
 from ..forms import MonthField
@@ -46,20 +45,8 @@ class PaidImportForm(forms.Form):
 @role_required(Role.HR)
 @require_http_methods(["GET", "POST"])
 def payroll_import(request):
-    form = ImportForm(request.POST or None, request.FILES or None)
-    result = errors = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = transfer.payroll_workbook_import(
-                actor=request.user, file=form.cleaned_data["file"]
-            )
-        except ImportFailed as failure:
-            errors = failure.errors
-    return render(
-        request,
-        "payroll/transfer_import.html",
-        {"form": form, "result": result, "errors": errors},
-        status=400 if errors else 200,
+    return import_page(
+        request, importer=transfer.payroll_workbook_import, template="payroll/transfer_import.html"
     )
 
 
