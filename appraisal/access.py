@@ -7,6 +7,8 @@ view, export and evidence download of the appraisal loads through these helpers.
   institution's (official and self-assessment); other roles none.
 * Results: HR, auditors and scorers all; a head their own institution's; a payroll officer those
   of their institutions (pay depends on them); acceptance members none.
+* Appeals (申诉): as the entries they are on. HR and auditors all; a scorer those on their
+  department's entries; a head their own institution's; other roles none.
 """
 
 from django.db.models import Q, QuerySet
@@ -15,7 +17,7 @@ from django.http import Http404
 from orgs.access import institutions_visible_to, user_role
 from orgs.models import Role
 
-from .models import Indicator, LedgerEntry, Result, Scheme, Target
+from .models import Appeal, Indicator, LedgerEntry, Result, Scheme, Target
 
 
 def schemes_visible_to(user) -> QuerySet[Scheme]:
@@ -86,3 +88,38 @@ def targets_visible_to(user):
     if role == Role.HEAD:
         return qs.filter(institution__in=institutions_visible_to(user))
     return qs.none()
+
+
+def appeals_visible_to(user) -> QuerySet[Appeal]:
+    """The appeals the user may read: those on the entries they may read (entries_visible_to)."""
+    qs = Appeal.objects.all()
+    role = user_role(user)
+    if role in (Role.HR, Role.AUDITOR):
+        return qs
+    if role == Role.SCORER:
+        return qs.filter(
+            Q(entry__indicator__department_id=user.scoring_department_id)
+            | Q(entry__department_id=user.scoring_department_id)
+        )
+    if role == Role.HEAD:
+        return qs.filter(institution__in=institutions_visible_to(user))
+    return qs.none()
+
+
+def appeal_get_for_user(user, *, pk) -> Appeal:
+    try:
+        return (
+            appeals_visible_to(user)
+            .select_related(
+                "scheme",
+                "institution",
+                "entry__indicator",
+                "entry__created_by",
+                "submitted_by",
+                "answered_by",
+                "reversal",
+            )
+            .get(pk=pk)
+        )
+    except (Appeal.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None

@@ -5,7 +5,7 @@ from django.contrib import admin
 
 from orgs.admin import ReadOnlyAdmin
 
-from .models import EntryDecision, Indicator, LedgerEntry, Result, ResultSet, Scheme, Target
+from .models import Appeal, EntryDecision, Indicator, LedgerEntry, Result, ResultSet, Scheme, Target
 
 
 @admin.register(Scheme)
@@ -58,3 +58,10 @@ class ResultAdmin(ReadOnlyAdmin):
 @admin.register(ResultSet)
 class ResultSetAdmin(ReadOnlyAdmin):
     list_display = ("scheme", "computed_at", "ledger_last_id", "ledger_entries", "duration_ms")
+
+
+@admin.register(Appeal)
+class AppealAdmin(ReadOnlyAdmin):
+    list_display = ("id", "scheme", "institution", "entry", "status", "submitted_at", "answered_at")
+    list_filter = ("scheme", "status")
+    list_select_related = ("scheme", "institution")

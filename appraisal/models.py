@@ -369,3 +369,84 @@ class Result(models.Model):
 
     def __str__(self):
         return f"{self.scheme} {self.institution} {self.total}"
+
+
+def appeal_evidence_path(appeal, filename):
+    return f"appeals/{appeal.scheme_id}/{appeal.institution_id}/{filename}"
+
+
+class Appeal(models.Model):
+    """申诉: an institution head contests one ledger entry during the review window (结果反馈).
+    The entry's scoring department or HR answers it once and finally: accepting it reverses the
+    entry (a new ledger entry, linked as `reversal`), rejecting it keeps the entry. One appeal per
+    entry, ever: a rejected appeal is not submitted again (docs/SCORING.md, "Appeals")."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+
+    scheme = models.ForeignKey(Scheme, on_delete=models.PROTECT, related_name="appeals")
+    # The entry's institution, kept on the appeal so that scoping needs no join through the entry.
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="appeals")
+    entry = models.ForeignKey(
+        LedgerEntry, verbose_name=_("entry"), on_delete=models.PROTECT, related_name="appeals"
+    )
+    reasons = models.TextField(_("reasons"))
+    evidence = models.FileField(_("evidence"), upload_to=appeal_evidence_path, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(_("submitted"), auto_now_add=True, db_index=True)
+    answer = models.TextField(_("answer"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    reversal = models.OneToOneField(
+        LedgerEntry,
+        verbose_name=_("reversing entry"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appeal",
+    )
+
+    class Meta:
+        verbose_name = _("appeal")
+        verbose_name_plural = _("appeals")
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["scheme", "institution"], name="appeal_year_institution"),
+        ]
+        constraints = [
+            # Answered once and finally: a second appeal on the same entry is refused.
+            models.UniqueConstraint(fields=["entry"], name="appeal_one_per_entry"),
+            models.CheckConstraint(condition=~Q(reasons=""), name="appeal_reasons_not_empty"),
+            models.CheckConstraint(
+                condition=(
+                    Q(status="pending")
+                    & Q(answered_at__isnull=True)
+                    & Q(answered_by__isnull=True)
+                    & Q(answer="")
+                )
+                | (
+                    Q(status__in=["accepted", "rejected"])
+                    & Q(answered_at__isnull=False)
+                    & Q(answered_by__isnull=False)
+                    & ~Q(answer="")
+                ),
+                name="appeal_answered_iff_not_pending",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="accepted") & Q(reversal__isnull=False))
+                | (~Q(status="accepted") & Q(reversal__isnull=True)),
+                name="appeal_reversal_iff_accepted",
+            ),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} on entry #{self.entry_id} ({self.status})"

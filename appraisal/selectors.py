@@ -7,15 +7,43 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import BooleanField, Case, Count, F, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.utils.translation import gettext as _
 
 from orgs.access import institutions_visible_to, user_role
 from orgs.models import AssessmentGroup, Institution, PrizeLevel, Role
 
 from . import engine
-from .access import entries_visible_to, indicators_scored_by, results_visible_to
-from .models import Indicator, LedgerEntry, Part, Period, Result, ResultSet, Scheme, Target
+from .access import (
+    appeals_visible_to,
+    entries_visible_to,
+    indicators_scored_by,
+    results_visible_to,
+)
+from .models import (
+    Appeal,
+    Indicator,
+    LedgerEntry,
+    Part,
+    Period,
+    Result,
+    ResultSet,
+    Scheme,
+    Target,
+)
 from .recompute import COUNTED, results_are_stale
 from .tasks import recompute_pending
 
@@ -192,6 +220,24 @@ def _reversible(user) -> Q | None:
     return None
 
 
+def _appealable(user, scheme: Scheme) -> Q | None:
+    """The entries a head may appeal (services.appeal_refusal, and not appealed yet), as a
+    condition on the queryset; the service checks again on the way in."""
+    if user_role(user) != Role.HEAD or scheme.status != Scheme.Status.REVIEW:
+        return None
+    return (
+        Q(
+            is_official=True,
+            reverses__isnull=True,
+            reversed_by__isnull=True,
+            institution__in=institutions_visible_to(user),
+        )
+        & COUNTED
+        & (Q(kind=LedgerEntry.Kind.VETO) | Q(kind=LedgerEntry.Kind.INDICATOR, points__lt=0))
+        & ~Exists(Appeal.objects.filter(entry=OuterRef("pk")))
+    )
+
+
 def ledger_list(*, user, scheme: Scheme, filters: dict | None = None) -> QuerySet[LedgerEntry]:
     """The year's entries the user may see, newest first, with what a row shows in one query.
     `filters` are a LedgerFilterForm's cleaned data: institution, kind, indicator, part,
@@ -221,9 +267,22 @@ def ledger_list(*, user, scheme: Scheme, filters: dict | None = None) -> QuerySe
             default=False,
             output_field=BooleanField(),
         )
+    appealable = _appealable(user, scheme)
+    appeal_flag = (
+        Value(False)
+        if appealable is None
+        else Case(When(appealable, then=True), default=False, output_field=BooleanField())
+    )
+    # An entry has at most one appeal (appeal_one_per_entry); whoever sees the entry sees it.
+    appeal = Appeal.objects.filter(entry=OuterRef("pk"))
     return (
         qs.select_related("institution", "indicator", "created_by", "decision", "reversed_by")
-        .annotate(reversible=flag)
+        .annotate(
+            reversible=flag,
+            appealable=appeal_flag,
+            appeal_pk=Subquery(appeal.values("pk")[:1]),
+            appeal_status=Subquery(appeal.values("status")[:1]),
+        )
         .order_by("-id")
     )
 
@@ -248,12 +307,31 @@ def entry_states(entry: LedgerEntry) -> list[tuple[str, str]]:
     return states
 
 
+APPEAL_LABELS = dict(Appeal.Status.choices)
+
+
 def with_states(entries) -> list[LedgerEntry]:
-    """The rows of a page, each with its `states` (no query: relations are selected)."""
+    """The rows of a page, each with its `states` (no query: relations are selected) and, when
+    it is appealed, the appeal's status label (ledger_list annotates the appeal)."""
     rows = list(entries)
     for entry in rows:
         entry.states = entry_states(entry)
+        status = getattr(entry, "appeal_status", None)
+        entry.appeal_label = APPEAL_LABELS.get(status, "") if status else ""
     return rows
+
+
+# --- Appeals -------------------------------------------------------------------------------------
+
+
+def appeal_list(*, user) -> QuerySet[Appeal]:
+    """The appeals the user may see, newest first, with what a row shows in one query (filter it
+    with filters.AppealFilterSet)."""
+    return (
+        appeals_visible_to(user)
+        .select_related("scheme", "institution", "entry__indicator", "submitted_by", "answered_by")
+        .order_by("-submitted_at", "-id")
+    )
 
 
 # --- Results -------------------------------------------------------------------------------------

@@ -7,8 +7,9 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orgs.access import has_role, institutions_visible_to
@@ -16,7 +17,7 @@ from orgs.models import Institution, Role, User
 from orgs.services import audit_record, snapshot
 
 from . import engine
-from .models import EntryDecision, Indicator, LedgerEntry, Part, Scheme, Target
+from .models import Appeal, EntryDecision, Indicator, LedgerEntry, Part, Scheme, Target
 
 SCHEME_SETTINGS = (
     "common_max",
@@ -174,6 +175,14 @@ def scheme_transition(*, actor: User, scheme: Scheme, action: str, reason: str =
         problems = scheme_check(scheme)
         if problems:
             raise ValidationError(problems)
+    if action == "publish":
+        pending = Appeal.objects.filter(scheme=scheme, status=Appeal.Status.PENDING).count()
+        if pending:
+            # A published year is locked: an appeal left open then could never be answered.
+            raise ValidationError(
+                _("%(n)s appeal(s) of %(year)s are not answered yet; answer them first.")
+                % {"n": pending, "year": scheme.year}
+            )
     if action == "reopen" and not reason.strip():
         raise ValidationError({"reason": _("Reopening a published year needs a reason.")})
     before = {"status": scheme.status}
@@ -527,3 +536,177 @@ def entry_decide(
     )
     _recompute(entry.scheme_id)
     return decision
+
+
+# --- Appeals (申诉) ------------------------------------------------------------------------------
+
+
+def appeal_refusal(entry: LedgerEntry) -> str | None:
+    """Why this entry may not be appealed, or None if it may (docs/SCORING.md, "Appeals"): the
+    year must be in review, and the entry official, counted, against the institution, neither a
+    reversing entry nor reversed. `entry` comes with its scheme, decision and reversal selected
+    (or costs a query each). Whether it is appealed already is the database's to say."""
+    scheme = entry.scheme
+    if scheme.status != Scheme.Status.REVIEW:
+        return _(
+            "Appeals are taken while the results are in review; the %(year)s appraisal is "
+            "%(status)s."
+        ) % {"year": scheme.year, "status": scheme.get_status_display()}
+    if not entry.is_official:
+        return _("A self-assessment entry is not appealed.")
+    decision = getattr(entry, "decision", None)
+    if entry.needs_approval and not (decision is not None and decision.approved):
+        return _("Entry #%(id)s does not count towards the results.") % {"id": entry.pk}
+    if entry.reverses_id is not None:
+        return _("Entry #%(id)s is itself a correction; appeal the entry it corrects.") % {
+            "id": entry.pk
+        }
+    if getattr(entry, "reversed_by", None) is not None:
+        return _("Entry #%(id)s is reversed already.") % {"id": entry.pk}
+    against = entry.kind == LedgerEntry.Kind.VETO or (
+        entry.kind == LedgerEntry.Kind.INDICATOR and entry.points < 0
+    )
+    if not against:
+        # Accepting an appeal reverses the entry: on points given to the institution that would
+        # only take them away.
+        return _("Only deductions and veto deductions are appealed.")
+    return None
+
+
+def _entry_for_appeal(entry: LedgerEntry) -> LedgerEntry:
+    """The entry afresh, with what appeal_refusal reads (a reverse one-to-one that does not exist
+    reads as absent, not as an error)."""
+    return LedgerEntry.objects.select_related(
+        "scheme", "institution", "decision", "reversed_by"
+    ).get(pk=entry.pk)
+
+
+def _appeal_snapshot(appeal: Appeal) -> dict:
+    return {
+        "entry": appeal.entry_id,
+        "institution": appeal.institution.code,
+        "status": appeal.status,
+        "reasons": appeal.reasons,
+        "evidence": appeal.evidence.name if appeal.evidence else "",
+        "answer": appeal.answer,
+        "answered_by": appeal.answered_by_id,
+        "reversal": appeal.reversal_id,
+    }
+
+
+@transaction.atomic
+def appeal_submit(*, actor: User, entry: LedgerEntry, reasons: str, evidence=None) -> Appeal:
+    """The head of the entry's institution appeals an entry while the year is in review. One
+    appeal per entry: a second one is refused (the database's unique constraint decides, so two
+    at once cannot both pass)."""
+    from .scoring_forms import validate_evidence
+
+    Scheme.objects.select_for_update().get(pk=entry.scheme_id)  # no publish in between
+    entry = _entry_for_appeal(entry)
+    if not (
+        has_role(actor, Role.HEAD)
+        and institutions_visible_to(actor).filter(pk=entry.institution_id).exists()
+    ):
+        raise PermissionDenied
+    refusal = appeal_refusal(entry)
+    if refusal:
+        raise ValidationError(refusal)
+    errors = {}
+    if not reasons or not reasons.strip():
+        errors["reasons"] = _("Give the reasons for the appeal.")
+    if evidence:
+        try:
+            validate_evidence(evidence)
+        except ValidationError as e:
+            errors["evidence"] = e.messages
+    if errors:
+        raise ValidationError(errors)
+    appeal = Appeal(
+        scheme=entry.scheme,
+        institution=entry.institution,
+        entry=entry,
+        reasons=reasons.strip(),
+        submitted_by=actor,
+    )
+    if evidence:
+        appeal.evidence = evidence
+    # "entry" left out: its unique constraint is checked by the INSERT itself, below.
+    appeal.full_clean(exclude=["evidence", "entry"])
+    try:
+        with transaction.atomic():
+            appeal.save()
+    except IntegrityError:
+        if appeal.evidence:
+            appeal.evidence.delete(save=False)  # stored before the INSERT failed
+        if Appeal.objects.filter(entry=entry).exists():
+            raise ValidationError(
+                _("Entry #%(id)s is appealed already; an appeal is answered once and finally.")
+                % {"id": entry.pk}
+            ) from None
+        raise
+    audit_record(actor=actor, action="appeal.submit", obj=appeal, after=_appeal_snapshot(appeal))
+    return appeal
+
+
+def can_answer(actor: User, appeal: Appeal) -> bool:
+    """HR, or a scorer of the department that made the entry (the one that may reverse it)."""
+    if has_role(actor, Role.HR):
+        return True
+    if has_role(actor, Role.SCORER):
+        return appeal.entry.department_id == actor.scoring_department_id
+    return False
+
+
+@transaction.atomic
+def appeal_answer(
+    *, actor: User, appeal: Appeal, accept: bool, answer: str, source: str = "web"
+) -> Appeal:
+    """Accept or reject an appeal, once. Accepting reverses the entry through
+    ledger_entry_reverse (which queues the recompute) and links the reversing entry; rejecting
+    leaves the ledger as it is. The appeal's row is locked, so a double click answers once."""
+    # The year's row first, as every ledger write takes it, then the appeal's.
+    scheme = Scheme.objects.select_for_update().get(pk=appeal.scheme_id)
+    appeal = (
+        Appeal.objects.select_for_update(of=("self",))
+        .select_related("entry", "institution")
+        .get(pk=appeal.pk)
+    )
+    if not can_answer(actor, appeal):
+        raise PermissionDenied
+    if appeal.status != Appeal.Status.PENDING:
+        raise ValidationError(
+            _("Appeal #%(id)s is answered already: %(status)s.")
+            % {"id": appeal.pk, "status": appeal.get_status_display()}
+        )
+    if scheme.status != Scheme.Status.REVIEW:
+        raise ValidationError(
+            _(
+                "Appeals are answered while the results are in review; the %(year)s appraisal "
+                "is %(status)s."
+            )
+            % {"year": scheme.year, "status": scheme.get_status_display()}
+        )
+    if not answer or not answer.strip():
+        raise ValidationError({"answer": _("Write the answer to the appeal.")})
+    before = _appeal_snapshot(appeal)
+    appeal.answer = answer.strip()
+    if accept:
+        appeal.reversal = ledger_entry_reverse(
+            actor=actor,
+            entry=appeal.entry,
+            reason=_("Appeal #%(id)s accepted: %(answer)s")
+            % {"id": appeal.pk, "answer": appeal.answer},
+            source=source,
+        )
+    appeal.status = Appeal.Status.ACCEPTED if accept else Appeal.Status.REJECTED
+    appeal.answered_by = actor
+    appeal.answered_at = timezone.now()
+    appeal.save(update_fields=["status", "answer", "answered_by", "answered_at", "reversal"])
+    audit_record(
+        actor=actor,
+        action="appeal.accept" if accept else "appeal.reject",
+        obj=appeal,
+        before=before,
+        after=_appeal_snapshot(appeal),
+    )
+    return appeal

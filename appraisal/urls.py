@@ -1,6 +1,6 @@
 """Appraisal pages. Each views module owns its own URL patterns."""
 
-from .views import results, scheme, scoring, transfer
+from .views import appeals, results, scheme, scoring, transfer
 
 app_name = "appraisal"
 
@@ -9,4 +9,5 @@ urlpatterns = [
     *scoring.urlpatterns,
     *results.urlpatterns,
     *transfer.urlpatterns,
+    *appeals.urlpatterns,
 ]

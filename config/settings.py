@@ -94,6 +94,8 @@ INSTALLED_APPS = [
     "acceptance",
     "payroll",
     "letters",
+    "bulletins",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -195,6 +197,19 @@ CELERY_BEAT_SCHEDULE = {
     "acceptance-flag-missing-reports-weekly": {
         "task": "acceptance.flag_missing_reports",
         "schedule": crontab(hour=9, minute=0, day_of_week=1),  # Mondays: flags the past week
+    },
+    # Late in the day, so each month keeps how it ended (docs/BULLETINS.md).
+    "bulletins-take-snapshots-daily": {
+        "task": "bulletins.take_snapshots",
+        "schedule": crontab(hour=23, minute=30),
+    },
+    "bulletins-generate-weekly": {
+        "task": "bulletins.generate_weekly",
+        "schedule": crontab(hour=7, minute=0, day_of_week=1),  # Mondays: the week just ended
+    },
+    "bulletins-generate-monthly": {
+        "task": "bulletins.generate_monthly",
+        "schedule": crontab(hour=7, minute=30, day_of_month=1),  # the 1st: the month just ended
     },
 }
 

@@ -30,6 +30,9 @@ API_PATHS = {
     "/api/v1/entries/{id}/reverse/",
     "/api/v1/entries/{id}/decide/",
     "/api/v1/results/",
+    "/api/v1/appeals/",
+    "/api/v1/appeals/{id}/",
+    "/api/v1/appeals/{id}/answer/",
     "/api/v1/pay-policies/",
     "/api/v1/pay-policies/{id}/",
     "/api/v1/payroll-runs/",
@@ -51,6 +54,16 @@ API_PATHS = {
     "/api/v1/inspections/{id}/decide/",
     "/api/v1/reports/",
     "/api/v1/reports/{id}/",
+    "/api/v1/bulletins/",
+    "/api/v1/bulletins/{id}/",
+    "/api/v1/bulletins/{id}/publish/",
+    "/api/v1/bulletins/generate/",
+    "/api/v1/explanations/",
+    "/api/v1/explanations/{id}/",
+    "/api/v1/explanations/{id}/submit/",
+    "/api/v1/explanations/{id}/review/",
+    "/api/v1/dashboard/{year}/",
+    "/api/v1/dashboard/{year}/institutions/{code}/",
 }
 
 

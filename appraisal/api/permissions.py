@@ -16,6 +16,11 @@ ROLES_READING_RESULTS = (Role.HR, Role.AUDITOR, Role.SCORER, Role.HEAD, Role.PAY
 ROLES_WRITING_ENTRIES = (Role.HR, Role.SCORER, Role.HEAD)
 # Who writes targets (target_save): HR, and scorers report actual values.
 ROLES_WRITING_TARGETS = (Role.HR, Role.SCORER)
+# Appeals: read as the entries they are on; submitted by heads (appeal_submit), answered by HR
+# and scorers (appeal_answer decides which appeals).
+ROLES_READING_APPEALS = (Role.HR, Role.AUDITOR, Role.SCORER, Role.HEAD)
+ROLES_SUBMITTING_APPEALS = (Role.HEAD,)
+ROLES_ANSWERING_APPEALS = (Role.HR, Role.SCORER)
 
 
 class IsHR(BasePermission):
@@ -50,3 +55,15 @@ class ResultAccess(_ReadWriteRoles):
     """Results are read-only: derived by the recompute, never written through the API."""
 
     read_roles = ROLES_READING_RESULTS
+
+
+class AppealAccess(_ReadWriteRoles):
+    """Appeals: read by HR, auditors, scorers and heads; submitted by heads."""
+
+    read_roles = ROLES_READING_APPEALS
+    write_roles = ROLES_SUBMITTING_APPEALS
+
+
+class AnswersAppeals(BasePermission):
+    def has_permission(self, request, view):
+        return access.has_role(request.user, *ROLES_ANSWERING_APPEALS)

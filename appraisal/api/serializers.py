@@ -13,6 +13,7 @@ from rest_framework.fields import empty
 
 from appraisal.models import (
     POINTS,
+    Appeal,
     EntryDecision,
     Indicator,
     LedgerEntry,
@@ -383,3 +384,79 @@ class ResultSerializer(serializers.ModelSerializer):
             "self_gap_flag",
         ]
         read_only_fields = fields
+
+
+# --- Appeals -------------------------------------------------------------------------------------
+
+
+class AppealSerializer(serializers.ModelSerializer):
+    """An appeal (申诉) as read, with the entry it contests and the entry that reversed it."""
+
+    year = serializers.IntegerField(source="scheme.year", read_only=True)
+    institution = serializers.CharField(source="institution.code", read_only=True)
+    institution_name = serializers.CharField(source="institution.name", read_only=True)
+    entry_points = serializers.DecimalField(source="entry.points", **POINTS, read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    submitted_by = serializers.CharField(source="submitted_by.username", read_only=True)
+    answered_by = serializers.CharField(
+        source="answered_by.username", read_only=True, allow_null=True
+    )
+    reversal = serializers.IntegerField(
+        source="reversal_id",
+        read_only=True,
+        allow_null=True,
+        help_text=_("Id of the entry that reversed the contested one (accepted appeals)."),
+    )
+    evidence_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Appeal
+        fields = [
+            "id",
+            "year",
+            "institution",
+            "institution_name",
+            "entry",
+            "entry_points",
+            "reasons",
+            "evidence_url",
+            "status",
+            "status_label",
+            "submitted_by",
+            "submitted_at",
+            "answer",
+            "answered_by",
+            "answered_at",
+            "reversal",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_evidence_url(self, appeal) -> str | None:
+        # The download page checks scope; the file itself is never served from a public URL.
+        return f"/appraisal/appeals/{appeal.pk}/evidence/" if appeal.evidence else None
+
+
+# Named as the request side of the Appeal resource (AppealRequest in the schema).
+@extend_schema_serializer(component_name="Appeal")
+class AppealCreateSerializer(serializers.Serializer):
+    """An appeal to submit. Whether the caller may appeal this entry, and whether it may be
+    appealed at all, is the service's to say."""
+
+    entry = serializers.IntegerField(help_text=_("Id of the ledger entry appealed."))
+    reasons = serializers.CharField(help_text=_("Why the entry is wrong."))
+    evidence = serializers.FileField(
+        required=False,
+        allow_null=True,
+        default=None,
+        validators=[validate_evidence],  # the appeal form's rule: kind of file and size
+        help_text=_("A document or a picture of one (multipart form)."),
+    )
+
+
+class AppealAnswerSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(
+        choices=[("accept", _("Accept")), ("reject", _("Reject"))],
+        help_text=_("accept: the entry is reversed; reject: it stays."),
+    )
+    answer = serializers.CharField(help_text=_("The answer to the institution."))

@@ -12,5 +12,6 @@ router.register("indicators", views.IndicatorViewSet, basename="appraisal-indica
 router.register("targets", views.TargetViewSet, basename="appraisal-target")
 router.register("entries", views.EntryViewSet, basename="appraisal-entry")
 router.register("results", views.ResultViewSet, basename="appraisal-result")
+router.register("appeals", views.AppealViewSet, basename="appraisal-appeal")
 
 urlpatterns = router.urls

@@ -16,13 +16,24 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from appraisal import access, selectors, services
+from appraisal.filters import AppealFilterSet
 from appraisal.models import Indicator, LedgerEntry, Part, Period, Result, Target
 from appraisal.tasks import recompute_request
 from orgs.api.permissions import ReadOnlyUnlessHR
 from orgs.api.views import drf_validation_error
 
-from .permissions import EntryAccess, IsHR, ResultAccess, TargetAccess
+from .permissions import (
+    AnswersAppeals,
+    AppealAccess,
+    EntryAccess,
+    IsHR,
+    ResultAccess,
+    TargetAccess,
+)
 from .serializers import (
+    AppealAnswerSerializer,
+    AppealCreateSerializer,
+    AppealSerializer,
     EntryCreateSerializer,
     EntryDecideSerializer,
     EntryReverseSerializer,
@@ -438,3 +449,81 @@ class ResultViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 "-scheme__year", "group__sort_order", "group__code", "rank", "institution__code"
             )
         )
+
+
+# --- Appeals -------------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    create=extend_schema(request=AppealCreateSerializer, responses={201: AppealSerializer}),
+)
+class AppealViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Appeals (申诉) against ledger entries, newest first; filter by year, status, institution.
+    HR and auditors see every appeal, a scorer those on their department's entries, an institution
+    head their own institution's. A head submits one while the year is in review (JSON, or a
+    multipart form with an `evidence` file); the entry's scoring department or HR answers it
+    once: accepting reverses the entry. Appeals are never updated or deleted otherwise."""
+
+    serializer_class = AppealSerializer
+    permission_classes = [AppealAccess]
+    filterset_class = AppealFilterSet
+
+    def get_queryset(self):
+        return selectors.appeal_list(user=self.request.user)
+
+    def get_object(self):
+        appeal = access.appeal_get_for_user(self.request.user, pk=self.kwargs["pk"])
+        self.check_object_permissions(self.request, appeal)
+        return appeal
+
+    def _answer(self, appeal, status_code=status.HTTP_200_OK):
+        appeal = self.get_queryset().get(pk=appeal.pk)
+        return Response(AppealSerializer(appeal).data, status=status_code)
+
+    def create(self, request):
+        serializer = AppealCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            # An entry the caller may not see reads as one that does not exist.
+            entry = access.entry_get_for_user(request.user, pk=data["entry"])
+        except Http404:
+            raise drf_validation_error(
+                DjangoValidationError(
+                    {"entry": _("Unknown entry #%(id)s.") % {"id": data["entry"]}}
+                )
+            ) from None
+        try:
+            appeal = services.appeal_submit(
+                actor=request.user,
+                entry=entry,
+                reasons=data["reasons"],
+                evidence=data["evidence"],
+            )
+        except DjangoValidationError as e:
+            raise drf_validation_error(e) from e
+        return self._answer(appeal, status.HTTP_201_CREATED)
+
+    @extend_schema(request=AppealAnswerSerializer, responses=AppealSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[AnswersAppeals])
+    def answer(self, request, pk=None):
+        """Accept (the entry is reversed, the results recomputed) or reject an appeal, once."""
+        appeal = self.get_object()
+        serializer = AppealAnswerSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            appeal = services.appeal_answer(
+                actor=request.user,
+                appeal=appeal,
+                accept=serializer.validated_data["decision"] == "accept",
+                answer=serializer.validated_data["answer"],
+                source="api",
+            )
+        except DjangoValidationError as e:
+            raise drf_validation_error(e) from e
+        return self._answer(appeal)

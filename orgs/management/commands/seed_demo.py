@@ -116,6 +116,7 @@ class Command(BaseCommand):
         # The appraisal year goes through the services, which queue a recompute on commit.
         from acceptance.demo import seed_acceptance
         from appraisal.demo import seed_year
+        from bulletins.demo import seed_bulletins
         from letters.demo import seed_letters
         from payroll.demo import seed_payroll
 
@@ -124,6 +125,7 @@ class Command(BaseCommand):
         seed_payroll(hr=hr)
         seed_letters(hr=hr)
         seed_acceptance(hr=hr)
+        seed_bulletins(hr=hr)
         counts["users"] = User.objects.count()
         self.stdout.write(
             self.style.SUCCESS(

@@ -1,0 +1,21 @@
+"""Filter sets shared by the appraisal's HTML lists and its API (one definition of what a list can
+be filtered by)."""
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from .models import Appeal
+
+
+class AppealFilterSet(django_filters.FilterSet):
+    year = django_filters.NumberFilter(field_name="scheme__year", label=_("Year"))
+    status = django_filters.ChoiceFilter(
+        choices=Appeal.Status.choices, label=_("Status"), empty_label=_("All statuses")
+    )
+    institution = django_filters.CharFilter(
+        field_name="institution__code", label=_("Institution code")
+    )
+
+    class Meta:
+        model = Appeal
+        fields = ["year", "status", "institution"]
