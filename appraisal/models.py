@@ -263,6 +263,13 @@ class LedgerEntry(models.Model):
         indexes = [
             models.Index(fields=["scheme", "institution", "kind"], name="entry_year_inst_kind"),
             models.Index(fields=["scheme", "indicator", "period"], name="entry_year_ind_period"),
+            # Self-assessments (自评) are a sliver of the ledger: the recompute reads them without
+            # scanning the official entries (a million rows in a large group).
+            models.Index(
+                fields=["scheme", "institution"],
+                condition=Q(is_official=False),
+                name="entry_self_assessment",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

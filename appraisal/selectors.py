@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.paginator import Paginator
 from django.db.models import (
     BooleanField,
     Case,
@@ -44,7 +45,7 @@ from .models import (
     Scheme,
     Target,
 )
-from .recompute import COUNTED, results_are_stale
+from .recompute import COUNTED, ledger_last_ids
 from .tasks import recompute_pending
 
 ZERO = Decimal("0")
@@ -344,24 +345,75 @@ def _label_prize(result: Result) -> Result:
     return result
 
 
-def rankings(*, user, scheme: Scheme) -> list[tuple[AssessmentGroup, list[Result]]]:
+RANKING_ROWS_PER_PAGE = 200  # rows of a rankings page; whole groups, so a page may hold more
+
+
+def group_pages(sizes: list[int], rows_per_page: int) -> list[list[int]]:
+    """Groups laid out in order on pages of whole groups: the indexes of the groups on each
+    page. A page takes groups while they fit in `rows_per_page` rows; a group larger than
+    that fills a page of its own. Every group is on exactly one page."""
+    pages: list[list[int]] = []
+    rows = 0
+    for index, size in enumerate(sizes):
+        if not pages or (rows and rows + size > rows_per_page):
+            pages.append([])
+            rows = 0
+        pages[-1].append(index)
+        rows += size
+    return pages
+
+
+@dataclass
+class RankedGroup:
+    """An assessment group of the year's rankings (None: results outside any group), its
+    number of ranked institutions and the page that lists them."""
+
+    group_id: int | None
+    code: str
+    name: str
+    size: int
+    page: int = 1
+
+
+@dataclass
+class Rankings:
+    groups: list[tuple[AssessmentGroup | None, list[Result]]]  # this page's, each by rank
+    index: list[RankedGroup]  # every group of the year, in order
+    page: object  # django.core.paginator.Page over the pages of groups
+
+
+def rankings(*, user, scheme: Scheme, page=None) -> Rankings:
     """The year's results the user may see, per assessment group in group order, each group
-    ordered by rank; one query."""
+    ordered by rank, a page of whole groups at a time (RANKING_ROWS_PER_PAGE rows; all of them
+    while they fit). Two queries: the groups with their sizes, then this page's results."""
+    visible = results_visible_to(user).filter(scheme=scheme)
+    group_order = (F("group__sort_order").asc(nulls_last=True), "group__code")
+    index = [
+        RankedGroup(row["group_id"], row["group__code"] or "", row["group__name"] or "", row["n"])
+        for row in visible.values("group_id", "group__code", "group__name", "group__sort_order")
+        .annotate(n=Count("id"))
+        .order_by(*group_order)
+    ]
+    layout = group_pages([g.size for g in index], RANKING_ROWS_PER_PAGE)
+    for number, members in enumerate(layout, start=1):
+        for i in members:
+            index[i].page = number
+    current = Paginator(layout or [[]], 1).get_page(page)
+    ids = [index[i].group_id for i in current.object_list[0]]
+    in_page = Q(group_id__in=[i for i in ids if i is not None])
+    if None in ids:
+        in_page |= Q(group__isnull=True)
     results = (
-        results_visible_to(user)
-        .filter(scheme=scheme)
+        visible.filter(in_page)
         .select_related("institution", "group")
-        .order_by(
-            F("group__sort_order").asc(nulls_last=True),
-            "group__code",
-            F("rank").asc(nulls_last=True),
-            "institution__code",
-        )
+        .order_by(*group_order, F("rank").asc(nulls_last=True), "institution__code")
+        if ids
+        else []
     )
     groups: dict[int | None, tuple[AssessmentGroup | None, list[Result]]] = {}
     for result in results:
         groups.setdefault(result.group_id, (result.group, []))[1].append(_label_prize(result))
-    return list(groups.values())
+    return Rankings(groups=list(groups.values()), index=index, page=current)
 
 
 @dataclass
@@ -372,10 +424,24 @@ class ResultsState:
 
 
 def results_state(scheme: Scheme) -> ResultsState:
-    result_set = ResultSet.objects.filter(scheme=scheme).only("computed_at").first()
+    """Whether the year's results are up to date: recompute.results_are_stale's comparison of
+    the newest ledger entry and decision with the mark the recompute recorded, over one read of
+    the result set (which also gives the time shown), not two."""
+    result_set = (
+        ResultSet.objects.filter(scheme=scheme)
+        .only("computed_at", "ledger_last_id", "decisions_last_id")
+        .first()
+    )
+    stale = True
+    if result_set is not None:
+        mark = ledger_last_ids(scheme.pk)
+        stale = (
+            mark["ledger_last_id"] != result_set.ledger_last_id
+            or mark["decisions_last_id"] != result_set.decisions_last_id
+        )
     return ResultsState(
         computed_at=result_set.computed_at if result_set else None,
-        stale=results_are_stale(scheme),
+        stale=stale,
         pending=recompute_pending(scheme.pk),
     )
 

@@ -6,17 +6,20 @@ figures are in docs/DASHBOARD.md."""
 import datetime
 import itertools
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from urllib.parse import quote, urlencode
 
+from django.core.paginator import Paginator
 from django.db.models import Avg, F, Max, Q
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from acceptance.access import inspections_visible_to
 from acceptance.models import Inspection
 from appraisal.access import appeals_visible_to, entries_visible_to, results_visible_to
 from appraisal.models import Appeal, Grade, LedgerEntry, Part, Result, Scheme
-from appraisal.selectors import PRIZE_LABELS, with_states
+from appraisal.selectors import PRIZE_LABELS, group_pages, with_states
 from bulletins import warnings as rules
 from bulletins import watchlist
 from bulletins.access import explanations_visible_to
@@ -24,7 +27,7 @@ from bulletins.models import ExplanationRequest, Snapshot, policy_for
 from letters.access import letters_visible_to
 from letters.models import Letter, Level
 from orgs.access import institutions_visible_to, user_role
-from orgs.models import AssessmentGroup, Institution, PrizeLevel, Role, Stage
+from orgs.models import Institution, PrizeLevel, Role, Stage
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
@@ -91,10 +94,80 @@ class Headline:
     note: str = ""
 
 
+# The overview reads every result and institution of the year. It keeps them as plain rows, not
+# model instances: building 2,000 results with their institutions and groups was a third of the
+# page's time at 2,000 institutions. The rows carry what the overview shows and the warning
+# rules read (bulletins.watchlist.standings), under the models' names.
+
+
+@dataclass(slots=True)
+class GroupRow:
+    pk: int
+    code: str
+    name: str
+
+
+@dataclass(slots=True)
+class InstitutionRow:
+    pk: int
+    code: str
+    name: str
+    stage: str
+    is_pilot: bool
+
+
+@dataclass(slots=True)
+class ResultRow:
+    institution_id: int
+    group_id: int | None
+    rank: int | None
+    common: Decimal
+    business: Decimal
+    execution: Decimal
+    bonus: Decimal
+    veto: Decimal
+    total: Decimal
+    vetoed: bool
+    grade: str
+    prize_level: int | None
+    margin_below: Decimal | None
+    institution: InstitutionRow
+    group: GroupRow | None
+    portal_href: str = ""  # set for the charts of the page shown
+
+    FIELDS = ("institution_id", "group_id", "rank", "common", "business", "execution", "bonus",
+              "veto", "total", "vetoed", "grade", "prize_level", "margin_below")  # fmt: skip
+
+
+def _result_rows(results, institutions: dict[int, InstitutionRow]) -> list[ResultRow]:
+    """The results in ranking order (groups in their order, then rank, then code), each with
+    its institution; one query. A result whose institution is not in `institutions` (not the
+    reader's to see) is left out."""
+    groups: dict[int, GroupRow] = {}
+    rows = []
+    for values in results.order_by(
+        F("group__sort_order").asc(nulls_last=True),
+        "group__code",
+        F("rank").asc(nulls_last=True),
+        "institution__code",
+    ).values_list(*ResultRow.FIELDS, "group__code", "group__name"):
+        *figures, group_code, group_name = values
+        institution = institutions.get(values[0])
+        if institution is None:
+            continue
+        group_id = values[1]
+        group = None
+        if group_id is not None:
+            group = groups.setdefault(group_id, GroupRow(group_id, group_code, group_name))
+        rows.append(ResultRow(*figures, institution=institution, group=group))
+    return rows
+
+
 @dataclass
 class GroupChart:
-    group: AssessmentGroup | None
-    results: list[Result]
+    group: GroupRow | None
+    results: list[ResultRow]  # by rank
+    page: int = 1  # the page of group charts that shows it
 
     @property
     def source_id(self) -> str:
@@ -131,8 +204,9 @@ class GroupChart:
 @dataclass
 class Trend:
     months: list[datetime.date]
-    group: AssessmentGroup | None
-    lines: list[tuple[Institution, list[Decimal | None]]]  # one total per month, None: no snapshot
+    group: GroupRow | None
+    # One total per month for each institution; None: no snapshot that month.
+    lines: list[tuple[InstitutionRow, list[Decimal | None]]]
 
     def data(self) -> dict:
         return {
@@ -148,7 +222,7 @@ class Trend:
 @dataclass
 class WarningRow:
     warning: rules.Warning
-    institution: Institution | None
+    institution: Institution | InstitutionRow | None
     label: str
     detail: str
     href: str
@@ -162,8 +236,10 @@ class Overview:
     groups: list[GroupChart]
     bands: list[Band]
     trend: Trend
-    trend_groups: list[AssessmentGroup]
+    trend_groups: list[GroupRow]
     warnings: list[WarningRow]  # all of them, most serious first
+    shown_groups: list[GroupChart] = field(default_factory=list)  # the charts of this page
+    charts_page: object = None  # django.core.paginator.Page over the pages of group charts
     results_count: int = 0
     warning_kind: str = ""  # the kind the list is filtered to, if any
 
@@ -186,6 +262,14 @@ class Overview:
             w for w in self.warnings if not self.warning_kind or w.warning.code == self.warning_kind
         ]
         return max(0, len(rows) - WARNINGS_SHOWN)
+
+    @property
+    def keep_query(self) -> str:
+        """The overview's other choices (trend group, warning kind) as "&name=value…", for the
+        links that turn the pages of group charts."""
+        chosen = {"group": self.trend.group.code if self.trend.group else "",
+                  "warning": self.warning_kind}  # fmt: skip
+        return "".join(f"&{urlencode({k: v})}" for k, v in chosen.items() if v)
 
     def distribution_data(self) -> dict:
         return {
@@ -227,14 +311,14 @@ def warning_detail(warning: rules.Warning) -> str:
     return ""
 
 
-def _warning_href(warning: rules.Warning, inst: Institution | None, scheme: Scheme, urls) -> str:
+def _warning_href(warning: rules.Warning, inst: InstitutionRow | None, scheme: Scheme, urls) -> str:
     if inst is None:
         return ""
     match warning.code:
         case rules.Code.VETOED | rules.Code.VETO_NEAR:
             return urls("appraisal:ledger", scheme.year) + f"?institution={inst.code}&kind=veto"
         case rules.Code.BELOW_LINE | rules.Code.PRIZE_AT_RISK:
-            return urls("dashboard:portal", scheme.year, inst.code)
+            return urls.portal(inst.code)
         case rules.Code.NO_REPORT:
             return urls("acceptance:report_list") + f"?institution={inst.code}"
         case rules.Code.LETTER_UNSIGNED:
@@ -244,6 +328,31 @@ def _warning_href(warning: rules.Warning, inst: Institution | None, scheme: Sche
     return ""
 
 
+class _Urls:
+    """reverse() once per URL name and arguments, and an institution's portal by putting its
+    code into one reversed URL: the overview links hundreds of rows, and reverse() per row
+    was a tenth of the page's time at 2,000 institutions."""
+
+    PLACEHOLDER = "--code--"
+
+    def __init__(self, year: int):
+        self.year = year
+        self.cache: dict[tuple, str] = {}
+        self.portal_pattern = reverse("dashboard:portal", args=[year, self.PLACEHOLDER])
+
+    def __call__(self, name: str, *args) -> str:
+        key = (name, *args)
+        if key not in self.cache:
+            self.cache[key] = reverse(name, args=args)
+        return self.cache[key]
+
+    def portal(self, code: str) -> str:
+        return self.portal_pattern.replace(self.PLACEHOLDER, quote(code, safe=""))
+
+
+CHART_BARS_PER_PAGE = 200  # bars of the group charts on one page of the overview; whole groups
+
+
 def overview(
     *,
     user,
@@ -251,28 +360,19 @@ def overview(
     day: datetime.date,
     trend_group: str | None = None,
     warning_kind: str | None = None,
+    charts_page: str | int | None = None,
 ):
     """HR's overview of the year. Queries: results, institutions, head letters, passed pilots,
     snapshots of the trend group, and the four of the warnings — whatever the size of the group
-    company."""
-    from django.urls import reverse
-
-    def urls(name, *args):
-        return reverse(name, args=args)
-
-    results = list(
-        results_visible_to(user)
-        .filter(scheme=scheme)
-        .select_related("institution", "group")
-        .order_by(
-            F("group__sort_order").asc(nulls_last=True),
-            "group__code",
-            F("rank").asc(nulls_last=True),
-            "institution__code",
-        )
-    )
+    company. The group charts come a page of whole groups at a time (CHART_BARS_PER_PAGE
+    bars; all of them while they fit), the figures over every institution."""
+    urls = _Urls(scheme.year)
     visible = institutions_visible_to(user)
-    institutions = {i.pk: i for i in visible.only("pk", "code", "name", "stage", "is_pilot")}
+    institutions = {
+        row[0]: InstitutionRow(*row)
+        for row in visible.values_list("pk", "code", "name", "stage", "is_pilot")
+    }
+    results = _result_rows(results_visible_to(user).filter(scheme=scheme), institutions)
     letters = Counter(
         Letter.objects.filter(scheme=scheme, level=Level.HEAD, institution__in=visible)
         .exclude(status=Letter.Status.SUPERSEDED)
@@ -288,7 +388,18 @@ def overview(
     groups: dict[int | None, GroupChart] = {}
     for r in results:
         groups.setdefault(r.group_id, GroupChart(group=r.group, results=[])).results.append(r)
-    trend_groups = [g.group for g in groups.values() if g.group is not None]
+    charts = list(groups.values())
+    layout = group_pages([len(g.results) for g in charts], CHART_BARS_PER_PAGE)
+    for number, members in enumerate(layout, start=1):
+        for i in members:
+            charts[i].page = number
+    page = Paginator(layout or [[]], 1).get_page(charts_page)
+    shown = [charts[i] for i in page.object_list[0]]
+    for chart in shown:
+        for r in chart.results:
+            r.portal_href = urls.portal(r.institution.code)
+
+    trend_groups = [g.group for g in charts if g.group is not None]
     chosen = next((g for g in trend_groups if g.code == trend_group), None)
     if chosen is None and trend_groups:
         chosen = trend_groups[0]
@@ -296,7 +407,7 @@ def overview(
     snapshots = defaultdict(dict)
     if chosen is not None:
         for inst_id, month, total in Snapshot.objects.filter(
-            scheme=scheme, group=chosen, institution__in=visible
+            scheme=scheme, group_id=chosen.pk, institution__in=visible
         ).values_list("institution_id", "month", "total"):
             snapshots[inst_id][month] = total
     trend_lines = [
@@ -345,7 +456,9 @@ def overview(
         scheme=scheme,
         headlines=headlines,
         stages=[(s.value, s.label, stage_counts.get(s.value, 0)) for s in Stage],
-        groups=list(groups.values()),
+        groups=charts,
+        shown_groups=shown,
+        charts_page=page,
         bands=distribution(totals, scheme.qualify_line),
         trend=Trend(months=months, group=chosen, lines=trend_lines),
         trend_groups=trend_groups,

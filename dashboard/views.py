@@ -43,6 +43,7 @@ def overview(request, year):
         day=timezone.localdate(),
         trend_group=request.GET.get("group"),
         warning_kind=request.GET.get("warning"),
+        charts_page=request.GET.get("charts"),
     )
     return render(request, "dashboard/overview.html", {"scheme": scheme, "o": data})
 

@@ -32,9 +32,12 @@ LATEST_PAGES = {
 @role_required(*RANKING_ROLES)
 def rankings(request, year):
     scheme = access.scheme_get_for_user(request.user, year=year)
+    ranked = selectors.rankings(user=request.user, scheme=scheme, page=request.GET.get("page"))
     context = {
         "scheme": scheme,
-        "groups": selectors.rankings(user=request.user, scheme=scheme),
+        "groups": ranked.groups,
+        "index": ranked.index,
+        "page_obj": ranked.page,
         "state": selectors.results_state(scheme),
         "can_recompute": user_role(request.user) == Role.HR,
         "can_export": user_role(request.user) in RANKING_ROLES,

@@ -11,8 +11,10 @@ import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from hypothesis import given
+from hypothesis import strategies as st
 
-from appraisal import services
+from appraisal import selectors, services
 from appraisal.models import LedgerEntry, Result, ResultSet
 from appraisal.recompute import year_results_recompute
 from appraisal.tasks import PENDING_KEY
@@ -262,6 +264,64 @@ def test_rankings_query_count_is_fixed(client_for, world, year, persona, django_
     assert len(rows_by_code(response)) == 30
 
 
+@pytest.mark.parametrize(
+    ("sizes", "pages"),
+    [
+        ([], []),
+        ([3], [[0]]),
+        ([1, 1, 1], [[0, 1], [2]]),
+        ([2, 1, 1], [[0], [1, 2]]),  # pages of 2 rows
+        ([5, 1], [[0], [1]]),  # a group larger than a page fills one alone
+        ([1, 5, 1], [[0], [1], [2]]),
+    ],
+)
+def test_groups_are_laid_out_on_pages_whole(sizes, pages):
+    assert selectors.group_pages(sizes, 2) == pages
+
+
+@given(st.lists(st.integers(min_value=1, max_value=40), max_size=30), st.integers(1, 60))
+def test_every_group_is_on_exactly_one_page_in_order(sizes, per_page):
+    pages = selectors.group_pages(sizes, per_page)
+    assert [i for page in pages for i in page] == list(range(len(sizes)))
+    for page in pages:
+        assert len(page) == 1 or sum(sizes[i] for i in page) <= per_page
+
+
+def test_rankings_come_a_page_of_whole_groups_at_a_time(
+    client_for, world, year, monkeypatch, django_assert_num_queries
+):
+    recompute(year)
+    monkeypatch.setattr(selectors, "RANKING_ROWS_PER_PAGE", 2)  # G1 (2 rows), then G2 (1 row)
+    client = client_for("hr")
+    url = reverse("appraisal:rankings", kwargs={"year": 2026})
+    with django_assert_num_queries(8):  # as many as with every group on one page
+        response = client.get(url)
+    assert [(g.code, len(rows)) for g, rows in response.context["groups"]] == [("G1", 2)]
+    index = [(g.code, g.size, g.page) for g in response.context["index"]]
+    assert index == [("G1", 2, 1), ("G2", 1, 2)]
+    body = response.content.decode()
+    # Every group is named on every page, with a link to the page that lists it.
+    nav = re.search(r'data-testid="ranking-groups".*?</nav>', body, re.S).group(0)
+    assert 'href="?page=2#group-G2"' in nav and 'href="?page=1#group-G1"' in nav
+    assert 'rel="next"' in body and '<tr data-code="B01">' not in body
+
+    response = client.get(url + "?page=2")
+    assert [g.code for g, _rows in response.context["groups"]] == ["G2"]
+    assert '<tr data-code="B01">' in response.content.decode()
+    assert 'id="group-G2"' in response.content.decode()
+    # A page out of range or not a number: the last page, the first page.
+    assert response.context["page_obj"].number == 2
+    assert client.get(url + "?page=9").context["page_obj"].number == 2
+    assert client.get(url + "?page=x").context["page_obj"].number == 1
+
+
+def test_rankings_fit_on_one_page_without_the_group_index(client_for, world, year):
+    recompute(year)
+    body = client_for("auditor").get(reverse("appraisal:rankings", kwargs={"year": 2026}))
+    assert 'data-testid="ranking-groups"' not in body.content.decode()
+    assert body.context["page_obj"].paginator.num_pages == 1
+
+
 # --- An institution's own page -------------------------------------------------------------------
 
 
@@ -344,7 +404,8 @@ def test_my_results_query_count_is_fixed(client_for, world, year, django_assert_
     client = client_for("head_a")
     url = reverse("appraisal:my_results", kwargs={"year": 2026})
     client.get(url)
-    with django_assert_num_queries(12) as few:
+    # 11: the state of the results reads the result set once (it read it twice, 12 queries).
+    with django_assert_num_queries(11) as few:
         client.get(url)
     for i in range(30):
         record(world, year, points=f"-{i + 1}")

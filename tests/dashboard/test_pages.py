@@ -2,6 +2,7 @@
 query counts do not grow with the number of institutions."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -15,6 +16,7 @@ from appraisal.models import LedgerEntry, Scheme
 from appraisal.recompute import year_results_recompute
 from appraisal.tasks import PENDING_KEY
 from bulletins.models import Bulletin, ExplanationRequest, Snapshot
+from dashboard import selectors as dashboard_selectors
 from letters.models import Letter, Level
 
 from ..factories import InstitutionFactory
@@ -172,6 +174,42 @@ def test_overview_charts_have_their_data_and_tables(client_for, world, year):
     # The trend can show another group.
     response = client_for("hr").get(overview_url() + "?group=G2")
     assert response.context["o"].trend.group.code == "G2"
+
+
+def test_group_charts_come_a_page_of_whole_groups_at_a_time(
+    client_for, world, year, monkeypatch, django_assert_num_queries
+):
+    recompute(year)
+    monkeypatch.setattr(dashboard_selectors, "CHART_BARS_PER_PAGE", 2)  # G1 (2 bars), G2 (1)
+    client = client_for("hr")
+    client.get(overview_url())
+    with django_assert_num_queries(12):  # as many as with every chart on one page
+        response = client.get(overview_url() + "?warning=no_report")
+    o = response.context["o"]
+    assert [g.group.code for g in o.shown_groups] == ["G1"]
+    # The figures, the warnings and the API still cover every group.
+    assert [(g.group.code, g.page) for g in o.groups] == [("G1", 1), ("G2", 2)]
+    assert sum(b.count for b in o.bands) == 3
+    html = response.content.decode()
+    assert html.count('class="chart"') == 3  # G1, the distribution, the trend
+    nav = re.search(r'data-testid="chart-groups".*?</nav>', html, re.S).group(0)
+    # Each group is a link to its page, keeping the trend group and the warning kind chosen.
+    g2_link = f'href="?charts=2&amp;group=G1&amp;warning=no_report#chart-group-data-{world.g2.pk}"'
+    assert g2_link in nav
+    assert 'rel="next"' in html
+
+    response = client.get(overview_url() + "?charts=2")
+    assert [g.group.code for g in response.context["o"].shown_groups] == ["G2"]
+    html = response.content.decode()
+    assert f'href="{portal_url("B01")}">B01 乙机构</a>' in html  # the chart's table, linked
+    assert client.get(overview_url() + "?charts=x").context["o"].charts_page.number == 1
+
+
+def test_group_charts_fit_on_one_page_without_the_group_index(client_for, year):
+    recompute(year)
+    response = client_for("hr").get(overview_url())
+    assert response.context["o"].charts_page.paginator.num_pages == 1
+    assert 'data-testid="chart-groups"' not in response.content.decode()
 
 
 def test_overview_before_any_result(client_for, year):

@@ -1,0 +1,1 @@
+"""The benchmark suite (benchmarks/README.md): `python benchmarks/run.py [--quick]`."""
