@@ -3,17 +3,16 @@ inspection, the printable and Excel acceptance report, the standard. Thin: objec
 acceptance.access (out of scope: 404), reads through acceptance.selectors, every change through
 acceptance.services; a role that may never do a thing gets 403."""
 
-import os
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from orgs.access import has_role
+from orgs.downloads import stored_file_response
 from orgs.models import Role
 from orgs.views import apply_errors, role_required
 
@@ -266,15 +265,7 @@ def tick_evidence(request, pk, item):
     """A tick's evidence, to those who may see the inspection; never from a public URL."""
     inspection = access.inspection_get_for_user(request.user, pk=pk)
     tick = get_object_or_404(Tick, inspection=inspection, item_id=item)
-    if not tick.evidence:
-        raise Http404
-    try:
-        file = tick.evidence.open("rb")
-    except (FileNotFoundError, OSError):
-        raise Http404 from None
-    response = FileResponse(file, as_attachment=True, filename=os.path.basename(tick.evidence.name))
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return stored_file_response(tick.evidence)
 
 
 # --- Standard ------------------------------------------------------------------------------------

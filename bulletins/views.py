@@ -5,12 +5,10 @@ policy. Thin: objects come through bulletins.access (out of scope: 404), reads t
 bulletins.selectors, every change through bulletins.services; a role that may never do a thing
 gets 403."""
 
-import os
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from appraisal.models import Scheme
 from orgs.access import has_role
+from orgs.downloads import stored_file_response
 from orgs.models import Role
 from orgs.views import apply_errors, role_required
 
@@ -256,17 +255,7 @@ def explanation_review(request, pk):
 def explanation_attachment(request, pk):
     """An explanation's attachment, to those who may see the request; never from a public URL."""
     explanation = access.explanation_get_for_user(request.user, pk=pk)
-    if not explanation.attachment:
-        raise Http404
-    try:
-        file = explanation.attachment.open("rb")
-    except (FileNotFoundError, OSError):
-        raise Http404 from None
-    response = FileResponse(
-        file, as_attachment=True, filename=os.path.basename(explanation.attachment.name)
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return stored_file_response(explanation.attachment)
 
 
 # --- Warning policy ------------------------------------------------------------------------------

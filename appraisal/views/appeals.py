@@ -3,19 +3,17 @@ institution; the entry's scoring department or HR accepts (the entry is reversed
 Thin: objects come through appraisal.access, reads through appraisal.selectors, writes through
 appraisal.services (docs/SCORING.md, "Appeals")."""
 
-import os
-
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from orgs.access import has_role
+from orgs.downloads import stored_file_response
 from orgs.models import Role
 from orgs.views import apply_errors, role_required
 
@@ -148,17 +146,7 @@ def appeal_answer(request, pk):
 def appeal_evidence(request, pk):
     """An appeal's evidence file, to those who may see the appeal; never from a public URL."""
     appeal = access.appeal_get_for_user(request.user, pk=pk)
-    if not appeal.evidence:
-        raise Http404
-    try:
-        file = appeal.evidence.open("rb")
-    except (FileNotFoundError, OSError):
-        raise Http404 from None
-    response = FileResponse(
-        file, as_attachment=True, filename=os.path.basename(appeal.evidence.name)
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return stored_file_response(appeal.evidence)
 
 
 urlpatterns = [

@@ -2,12 +2,9 @@
 and evidence downloads. Thin: objects come through appraisal.access / orgs.access, reads
 through appraisal.selectors, writes through appraisal.services."""
 
-import os
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -15,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from orgs.access import has_role
+from orgs.downloads import stored_file_response
 from orgs.models import Role
 from orgs.views import apply_errors, role_required
 
@@ -142,17 +140,7 @@ def ledger(request, year):
 def evidence(request, pk):
     """An entry's evidence file, to those who may see the entry; never from a public URL."""
     entry = access.entry_get_for_user(request.user, pk=pk)
-    if not entry.evidence:
-        raise Http404
-    try:
-        file = entry.evidence.open("rb")
-    except (FileNotFoundError, OSError):
-        raise Http404 from None
-    response = FileResponse(
-        file, as_attachment=True, filename=os.path.basename(entry.evidence.name)
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return stored_file_response(entry.evidence)
 
 
 urlpatterns = [
