@@ -4,6 +4,8 @@ checks the actor, validates, writes and audits in one transaction. Ledger change
 recompute on commit."""
 
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from orgs.access import has_role, institutions_visible_to
 from orgs.models import Institution, Role, User
-from orgs.services import audit_record, snapshot
+from orgs.services import audit_record, audit_records, snapshot
 
 from . import engine
 from .models import Appeal, EntryDecision, Indicator, LedgerEntry, Part, Scheme, Target
@@ -317,22 +319,70 @@ def indicator_applies(indicator: Indicator, institution: Institution) -> bool:
     return indicator.applies_to_all or indicator.institutions.filter(pk=institution.pk).exists()
 
 
-@transaction.atomic
-def ledger_entry_create(
-    *,
-    actor: User,
-    scheme: Scheme,
-    institution: Institution,
-    kind: str,
-    points: Decimal,
-    reason: str,
-    period: str = engine.Period.YEAR,
-    indicator: Indicator | None = None,
-    evidence=None,
-    is_official: bool = True,
-    source: str = "web",
+@dataclass(frozen=True)
+class EntryDraft:
+    """An entry to record with ledger_entries_create: what a form, an API call or a workbook row
+    says; the service adds who, when, the department and whether it needs approval."""
+
+    institution: Institution
+    kind: str
+    points: Decimal
+    reason: str
+    period: str = engine.Period.YEAR
+    indicator: Indicator | None = None
+
+
+class DraftRefused(Exception):
+    """ledger_entries_create refused the draft at `index` (0-based); `error` is the
+    ValidationError or PermissionDenied it raised. Nothing was written."""
+
+    def __init__(self, index: int, error: Exception):
+        super().__init__(index, error)
+        self.index, self.error = index, error
+
+
+@dataclass
+class _EntryRules:
+    """What deciding on an entry needs to know once per call rather than once per entry: the
+    locked scheme, the actor's role and the institutions they reach, and (lazily) which
+    institutions each listed indicator applies to."""
+
+    actor: User
+    scheme: Scheme
+    role: str | None
+    visible: set[int]
+    listed: dict[int, set[int]] | None = None
+
+    @classmethod
+    def of(cls, actor: User, scheme: Scheme) -> "_EntryRules":
+        """Lock the year (one writer of its ledger at a time) and check that it is open."""
+        scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
+        if not scheme.accepts_entries:
+            raise ValidationError(
+                _("The %(year)s appraisal is %(status)s: it accepts no entries.")
+                % {"year": scheme.year, "status": scheme.get_status_display()}
+            )
+        role = actor.role if has_role(actor) else None
+        visible = set(institutions_visible_to(actor).values_list("pk", flat=True))
+        return cls(actor=actor, scheme=scheme, role=role, visible=visible)
+
+    def applies(self, indicator: Indicator, institution: Institution) -> bool:
+        if indicator.applies_to_all:
+            return True
+        if self.listed is None:
+            self.listed = defaultdict(set)
+            pairs = Indicator.institutions.through.objects.filter(
+                indicator__scheme=self.scheme
+            ).values_list("indicator_id", "institution_id")
+            for indicator_id, institution_id in pairs:
+                self.listed[indicator_id].add(institution_id)
+        return institution.pk in self.listed[indicator.pk]
+
+
+def _entry_build(
+    rules: _EntryRules, draft: EntryDraft, *, is_official: bool, source: str
 ) -> LedgerEntry:
-    """Record points. Who may:
+    """The unsaved entry for `draft`, or PermissionDenied / ValidationError. Who may:
 
     * a scorer: official points on their own department's indicators; bonus and veto proposals
       (they count once HR approves them);
@@ -340,14 +390,14 @@ def ledger_entry_create(
       (HR is the approver);
     * an institution head: self-assessment (自评) of their own institution only.
     """
-    scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
-    if not scheme.accepts_entries:
-        raise ValidationError(
-            _("The %(year)s appraisal is %(status)s: it accepts no entries.")
-            % {"year": scheme.year, "status": scheme.get_status_display()}
-        )
-    role = actor.role if has_role(actor) else None
-    if not institutions_visible_to(actor).filter(pk=institution.pk).exists():
+    actor, scheme, role = rules.actor, rules.scheme, rules.role
+    institution, kind, indicator, period = (
+        draft.institution,
+        draft.kind,
+        draft.indicator,
+        draft.period,
+    )
+    if institution.pk not in rules.visible:
         raise PermissionDenied
     if role == Role.HEAD:
         if is_official:
@@ -377,7 +427,7 @@ def ledger_entry_create(
                     "A completion-ratio indicator is scored from its target; "
                     "report the actual value instead."
                 )
-            elif not indicator_applies(indicator, institution):
+            elif not rules.applies(indicator, institution):
                 errors["indicator"] = _("This indicator does not apply to %(institution)s.") % {
                     "institution": institution
                 }
@@ -389,10 +439,11 @@ def ledger_entry_create(
     else:
         indicator = None
         period = engine.Period.YEAR
+    reason = draft.reason
     if not reason or not reason.strip():
         errors["reason"] = _("Give the reason for these points.")
     try:
-        _check_points(points, kind)
+        _check_points(draft.points, kind)
     except ValidationError as e:
         errors.update(e.message_dict)
     if errors:
@@ -407,7 +458,7 @@ def ledger_entry_create(
         kind=kind,
         indicator=indicator,
         period=period,
-        points=points,
+        points=draft.points,
         reason=reason.strip(),
         is_official=is_official,
         needs_approval=needs_approval,
@@ -417,13 +468,80 @@ def ledger_entry_create(
         created_by=actor,
         source=source,
     )
+    # The field checks (choices, lengths, digits). The related objects are in hand, so their
+    # existence is not queried again; the database's constraints back the rules above.
+    entry.clean_fields(exclude=[*_ENTRY_RELATIONS, "evidence"])
+    return entry
+
+
+_ENTRY_RELATIONS = ("scheme", "institution", "indicator", "reverses", "department", "created_by")
+
+
+@transaction.atomic
+def ledger_entry_create(
+    *,
+    actor: User,
+    scheme: Scheme,
+    institution: Institution,
+    kind: str,
+    points: Decimal,
+    reason: str,
+    period: str = engine.Period.YEAR,
+    indicator: Indicator | None = None,
+    evidence=None,
+    is_official: bool = True,
+    source: str = "web",
+) -> LedgerEntry:
+    """Record points (the rules of who may: _entry_build)."""
+    rules = _EntryRules.of(actor, scheme)
+    draft = EntryDraft(institution, kind, points, reason, period, indicator)
+    entry = _entry_build(rules, draft, is_official=is_official, source=source)
     if evidence:
         entry.evidence = evidence
-    entry.full_clean(exclude=["evidence"])
     entry.save()
     audit_record(actor=actor, action="ledger.create", obj=entry, after=_entry_snapshot(entry))
     _recompute(scheme.pk)
     return entry
+
+
+@transaction.atomic
+def ledger_entries_create(
+    *,
+    actor: User,
+    scheme: Scheme,
+    drafts: Sequence[EntryDraft],
+    is_official: bool = True,
+    source: str = "web",
+) -> list[LedgerEntry]:
+    """Record many entries at once (the Excel import's 评分 sheet), all or nothing, under exactly
+    the rules of ledger_entry_create, each entry audited the same way. Every draft is checked
+    before anything is written: the first refused one raises DraftRefused with its index. The
+    year is locked once, the actor's reach and the indicators' institutions read once, and the
+    entries and their audit events inserted in batches: a constant number of queries per
+    BATCH_SIZE entries instead of about twenty per entry."""
+    rules = _EntryRules.of(actor, scheme)
+    entries = []
+    for index, draft in enumerate(drafts):
+        try:
+            entries.append(_entry_build(rules, draft, is_official=is_official, source=source))
+        except (ValidationError, PermissionDenied) as e:
+            raise DraftRefused(index, e) from e
+    _entries_insert(actor, "ledger.create", entries)
+    if entries:
+        _recompute(scheme.pk)
+    return entries
+
+
+BATCH_SIZE = 2000
+
+
+def _entries_insert(actor: User, action: str, entries: list[LedgerEntry]) -> None:
+    # bulk_create sets each entry's primary key (RETURNING, on PostgreSQL and SQLite alike),
+    # which its audit event names.
+    LedgerEntry.objects.bulk_create(entries, batch_size=BATCH_SIZE)
+    audit_records(
+        actor=actor, action=action, changes=[(e, None, _entry_snapshot(e)) for e in entries]
+    )
 
 
 def _entry_snapshot(entry: LedgerEntry) -> dict:
@@ -454,32 +572,19 @@ def can_reverse(actor: User, entry: LedgerEntry) -> bool:
     return False
 
 
-@transaction.atomic
-def ledger_entry_reverse(
-    *, actor: User, entry: LedgerEntry, reason: str, source: str = "web"
+def _reversal_build(
+    actor: User, scheme: Scheme, entry: LedgerEntry, *, reason: str, approved: bool, source: str
 ) -> LedgerEntry:
-    """Correct an entry by a new one with the opposite points that points back at it."""
-    entry = LedgerEntry.objects.select_related("scheme", "institution", "indicator").get(
-        pk=entry.pk
-    )
-    scheme = Scheme.objects.select_for_update().get(pk=entry.scheme_id)
+    """The unsaved entry that reverses `entry` (its reversal checked not to exist yet)."""
     if not can_reverse(actor, entry):
         raise PermissionDenied
-    if not scheme.accepts_entries:
-        raise ValidationError(
-            _("The %(year)s appraisal is %(status)s: it accepts no entries.")
-            % {"year": scheme.year, "status": scheme.get_status_display()}
-        )
     if entry.reverses_id is not None:
         raise ValidationError(
             _("A reversing entry is not reversed again; record a new entry instead.")
         )
-    if LedgerEntry.objects.filter(reverses=entry).exists():
-        raise ValidationError(_("Entry #%(id)s is reversed already.") % {"id": entry.pk})
     if not reason or not reason.strip():
         raise ValidationError({"reason": _("Give the reason for the correction.")})
-    decision = EntryDecision.objects.filter(entry=entry).first()
-    reversal = LedgerEntry(
+    return LedgerEntry(
         scheme=scheme,
         institution=entry.institution,
         kind=entry.kind,
@@ -489,10 +594,44 @@ def ledger_entry_reverse(
         reason=reason.strip(),
         is_official=entry.is_official,
         # Reversing an approved entry counts at once; reversing a pending one withdraws it.
-        needs_approval=entry.needs_approval and not (decision and decision.approved),
+        needs_approval=entry.needs_approval and not approved,
         reverses=entry,
         department=entry.department,
         created_by=actor,
+        source=source,
+    )
+
+
+def _scheme_open_locked(scheme_id: int) -> Scheme:
+    scheme = Scheme.objects.select_for_update().get(pk=scheme_id)
+    if not scheme.accepts_entries:
+        raise ValidationError(
+            _("The %(year)s appraisal is %(status)s: it accepts no entries.")
+            % {"year": scheme.year, "status": scheme.get_status_display()}
+        )
+    return scheme
+
+
+@transaction.atomic
+def ledger_entry_reverse(
+    *, actor: User, entry: LedgerEntry, reason: str, source: str = "web"
+) -> LedgerEntry:
+    """Correct an entry by a new one with the opposite points that points back at it."""
+    entry = LedgerEntry.objects.select_related("scheme", "institution", "indicator").get(
+        pk=entry.pk
+    )
+    if not can_reverse(actor, entry):
+        raise PermissionDenied
+    scheme = _scheme_open_locked(entry.scheme_id)
+    if LedgerEntry.objects.filter(reverses=entry).exists():
+        raise ValidationError(_("Entry #%(id)s is reversed already.") % {"id": entry.pk})
+    decision = EntryDecision.objects.filter(entry=entry).first()
+    reversal = _reversal_build(
+        actor,
+        scheme,
+        entry,
+        reason=reason,
+        approved=bool(decision and decision.approved),
         source=source,
     )
     reversal.save()
@@ -501,6 +640,43 @@ def ledger_entry_reverse(
     )
     _recompute(scheme.pk)
     return reversal
+
+
+@transaction.atomic
+def ledger_entries_reverse(
+    *, actor: User, scheme: Scheme, entries: Sequence[LedgerEntry], reason: str, source: str
+) -> list[LedgerEntry]:
+    """Reverse many entries of one year at once (a re-import replacing what the earlier import
+    wrote), all or nothing, under the rules of ledger_entry_reverse, each reversal audited."""
+    scheme = _scheme_open_locked(scheme.pk)
+    ids = [e.pk for e in entries]
+    entries = list(
+        LedgerEntry.objects.filter(pk__in=ids, scheme=scheme)
+        .select_related("institution", "indicator", "department")
+        .order_by("id")
+    )
+    if len(entries) != len(set(ids)):
+        raise ValidationError(_("Only entries of the %(year)s appraisal.") % {"year": scheme.year})
+    reversed_already = set(
+        LedgerEntry.objects.filter(reverses__in=ids).values_list("reverses_id", flat=True)
+    )
+    if reversed_already:
+        raise ValidationError(
+            _("Entry #%(id)s is reversed already.") % {"id": min(reversed_already)}
+        )
+    approved = set(
+        EntryDecision.objects.filter(entry__in=ids, approved=True).values_list(
+            "entry_id", flat=True
+        )
+    )
+    reversals = [
+        _reversal_build(actor, scheme, e, reason=reason, approved=e.pk in approved, source=source)
+        for e in entries
+    ]
+    _entries_insert(actor, "ledger.reverse", reversals)
+    if reversals:
+        _recompute(scheme.pk)
+    return reversals
 
 
 @transaction.atomic

@@ -11,9 +11,7 @@ Workbooks are written in openpyxl's write-only mode, row by row, to keep memory 
 import io
 from collections.abc import Callable, Iterable
 from datetime import date
-from decimal import Decimal
 
-import openpyxl
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -32,6 +30,7 @@ from .importing import (
 )
 from .importing.template import column_layout
 from .models import Employee, Institution
+from .streaming import ReusedCell, streaming_workbook
 
 HEADER_FONT = Font(bold=True)
 CHUNK_SIZE = 2000
@@ -99,8 +98,7 @@ def employees_filename(institution: Institution, today: date | None = None) -> s
 
 
 def _workbook(title: str, spec: tuple[Column, ...], values: dict, objects: Iterable) -> io.BytesIO:
-    workbook = openpyxl.Workbook(write_only=True)
-    ws = workbook.create_sheet(title)
+    workbook, ws = streaming_workbook(title)
     # Column and sheet settings must come before the first row in write-only mode.
     for index, column in enumerate(spec, start=1):
         column_layout(ws, get_column_letter(index), column)
@@ -120,14 +118,7 @@ def _header_cell(ws, column: Column) -> WriteOnlyCell:
     return cell
 
 
-def _cell(ws, column: Column, value) -> WriteOnlyCell:
-    if isinstance(value, Decimal):
-        # openpyxl writes a Decimal through a float ("%.16g": 0.07 becomes 0.07000000000000001).
-        # A numeric cell whose value is text is written as that text, so the number lands in
-        # the file exactly as stored.
-        cell = WriteOnlyCell(ws, value=format(value, "f"))
-        cell.data_type = "n"
-    else:
-        cell = WriteOnlyCell(ws, value=value)
-    cell.number_format = column.number_format
-    return cell
+def _cell(ws, column: Column, value) -> ReusedCell:
+    # openpyxl writes a Decimal through a float ("%.16g": 0.07 becomes 0.07000000000000001);
+    # ReusedCell.put writes its exact digits in a numeric cell.
+    return ReusedCell(ws, number_format=column.number_format).put(value)

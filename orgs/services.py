@@ -55,8 +55,8 @@ def snapshot(obj, fields: Iterable[str]) -> dict:
     return {f: _jsonable(getattr(obj, f)) for f in fields}
 
 
-def audit_record(*, actor: User | None, action: str, obj, before=None, after=None) -> AuditEvent:
-    return AuditEvent.objects.create(
+def _audit_event(actor: User | None, action: str, obj, before, after) -> AuditEvent:
+    return AuditEvent(
         actor=actor,
         action=action,
         object_type=obj._meta.label_lower,
@@ -64,6 +64,22 @@ def audit_record(*, actor: User | None, action: str, obj, before=None, after=Non
         object_repr=str(obj)[:200],
         before=before,
         after=after,
+    )
+
+
+def audit_record(*, actor: User | None, action: str, obj, before=None, after=None) -> AuditEvent:
+    event = _audit_event(actor, action, obj, before, after)
+    event.save()
+    return event
+
+
+def audit_records(*, actor: User | None, action: str, changes) -> None:
+    """One event per (obj, before, after) of `changes`, inserted in batches: what a service that
+    writes many rows at once (the ledger's import path) records, the same as audit_record would
+    for each."""
+    AuditEvent.objects.bulk_create(
+        [_audit_event(actor, action, obj, before, after) for obj, before, after in changes],
+        batch_size=2000,
     )
 
 

@@ -184,7 +184,8 @@ def _indicator_differs(indicator, row: IndicatorRow) -> bool:
 def _ledger_write(actor, plan: YearPlan, scheme, institutions, result) -> None:
     """The 评分 sheet replaces what earlier imports wrote: each of their entries still counting
     is reversed (history stays), then every row is recorded anew. Entries made on the pages or
-    through the API are not touched."""
+    through the API are not touched. Both go through the ledger's many-entries services: the
+    same rules and audit as one entry at a time, checked for every row before any is written."""
     reason = _("Replaced by a new import of the %(year)s workbook.") % {"year": plan.year}
     earlier = LedgerEntry.objects.filter(
         scheme=scheme,
@@ -193,22 +194,29 @@ def _ledger_write(actor, plan: YearPlan, scheme, institutions, result) -> None:
         reverses__isnull=True,
         reversed_by__isnull=True,
     ).order_by("id")
-    for entry in earlier:
-        services.ledger_entry_reverse(actor=actor, entry=entry, reason=reason, source=SOURCE)
-        result.entries_reversed += 1
-    indicators = {i.code: i for i in scheme.indicators.all()}
     sheet = plan.sheets[SCORE_SHEET]
-    for row in plan.entries:
-        with _reported_at(sheet, row.number):
-            services.ledger_entry_create(
-                actor=actor,
-                scheme=scheme,
-                institution=institutions[row.institution_code],
-                kind=row.kind,
-                points=row.points,
-                reason=row.reason,
-                period=row.period,
-                indicator=indicators[row.indicator_code] if row.indicator_code else None,
-                source=SOURCE,
-            )
-        result.entries_created += 1
+    with _scheme_row(plan):
+        reversals = services.ledger_entries_reverse(
+            actor=actor, scheme=scheme, entries=list(earlier), reason=reason, source=SOURCE
+        )
+    result.entries_reversed += len(reversals)
+    indicators = {i.code: i for i in scheme.indicators.select_related("department")}
+    drafts = [
+        services.EntryDraft(
+            institution=institutions[row.institution_code],
+            kind=row.kind,
+            points=row.points,
+            reason=row.reason,
+            period=row.period,
+            indicator=indicators[row.indicator_code] if row.indicator_code else None,
+        )
+        for row in plan.entries
+    ]
+    try:
+        entries = services.ledger_entries_create(
+            actor=actor, scheme=scheme, drafts=drafts, source=SOURCE
+        )
+    except services.DraftRefused as refused:
+        with _reported_at(sheet, plan.entries[refused.index].number):
+            raise refused.error from None
+    result.entries_created += len(entries)

@@ -12,10 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-import openpyxl
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 
 from orgs.access import has_role, institutions_visible_to
@@ -23,6 +21,7 @@ from orgs.exporting import HEADER_FONT, _header_cell
 from orgs.importing import Column
 from orgs.importing.template import column_layout
 from orgs.models import Institution, Role, User
+from orgs.streaming import ReusedCell, streaming_workbook
 
 from .. import services
 from ..models import PayrollLine, PayrollRun
@@ -143,8 +142,7 @@ def payroll_workbook_write(
     number, each institution followed by its totals row. Returns the number of lines written;
     `progress(done)` is called every CHUNK_SIZE lines. Two queries whatever the size."""
     runs = sorted(runs, key=lambda r: r.institution.code)
-    workbook = openpyxl.Workbook(write_only=True)
-    ws = workbook.create_sheet(PREVIEW_TITLE if is_preview(runs) else SHEET_TITLE)
+    workbook, ws = streaming_workbook(PREVIEW_TITLE if is_preview(runs) else SHEET_TITLE)
     # Column and sheet settings must come before the first row in write-only mode.
     for index, column in enumerate(EXPORT_COLUMNS, start=1):
         column_layout(ws, get_column_letter(index), column)
@@ -181,41 +179,26 @@ def payroll_workbook_write(
 
 
 class _RowCells:
-    """The cells of a row, made and styled once and refilled for every row: a write-only sheet
-    writes each appended row out at once, so the next row may reuse the same cells. A fresh
-    styled cell per value (a style lookup each) made the export twice as slow as a bare writer.
+    """The cells of a row, made and styled once and refilled for every row (orgs.streaming).
     Money is written as orgs.exporting writes it: the Decimal's own digits in a numeric cell,
     formatted #,##0.00. Lines leave their text cells (institution, staff number, name) unstyled:
     a text value stays text without the "@" format, which the column keeps for cells HR adds;
     totals rows style every cell (bold)."""
 
     def __init__(self, ws, *, bold: bool = False):
-        self.cells: list = []
-        for column in EXPORT_COLUMNS:
-            if column.field not in MONEY_FIELDS and not bold:
-                self.cells.append(None)  # the value itself goes in the row
-                continue
-            cell = WriteOnlyCell(ws)
-            cell.number_format = column.number_format
-            if bold:
-                cell.font = HEADER_FONT
-            self.cells.append(cell)
+        self.cells: list[ReusedCell | None] = [
+            ReusedCell(ws, number_format=column.number_format, font=HEADER_FONT if bold else None)
+            if bold or column.field in MONEY_FIELDS
+            else None  # the value itself goes in the row
+            for column in EXPORT_COLUMNS
+        ]
 
     def row(self, values) -> list:
         """The row to append for `values`, in the order of EXPORT_COLUMNS."""
-        row = []
-        for cell, value in zip(self.cells, values, strict=True):
-            if cell is None:
-                row.append(value)
-                continue
-            if isinstance(value, Decimal):
-                # Not through a float: the exact digits, as orgs.exporting's _cell writes them.
-                cell.value = format(value, "f")
-                cell.data_type = "n"
-            else:
-                cell.value = value
-            row.append(cell)
-        return row
+        return [
+            value if cell is None else cell.put(value)
+            for cell, value in zip(self.cells, values, strict=True)
+        ]
 
 
 def runs_mark_exported(*, actor: User | None, runs: list[PayrollRun]) -> None:

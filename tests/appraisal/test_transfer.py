@@ -389,20 +389,23 @@ def test_new_year_counts_last_years_indicators_which_it_copies(hr, counts, depar
 def test_a_refusal_while_writing_rolls_everything_back(hr, counts, monkeypatch):
     before = counts()
     calls = []
-    real = services.ledger_entry_create
+    real = services._entry_build
 
-    def flaky(**kwargs):
-        calls.append(kwargs)
+    def flaky(rules, draft, **kwargs):
+        # The ledger refuses the fifth entry (someone changed something since validation).
+        calls.append(rules.scheme)
         if len(calls) == 5:
             raise ValidationError("someone changed something")
-        return real(**kwargs)
+        return real(rules, draft, **kwargs)
 
-    monkeypatch.setattr(services, "ledger_entry_create", flaky)
+    monkeypatch.setattr(services, "_entry_build", flaky)
     failure = failure_of(hr, full_year())
-    assert [(e.sheet, e.row) for e in failure.errors] == [("评分", 6)]
+    assert [(e.sheet, e.row, e.message) for e in failure.errors] == [
+        ("评分", 6, "someone changed something")
+    ]
     assert counts() == before
     # The import's hold on the year's recomputes is freed.
-    assert cache.get(PENDING_KEY.format(calls[0]["scheme"].pk)) is None
+    assert cache.get(PENDING_KEY.format(calls[0].pk)) is None
 
 
 # --- Years that exist ---------------------------------------------------------------------------
