@@ -1,51 +1,20 @@
 """Forms of the acceptance pages. They parse input and offer the choices a user may pick; the
 rules (5 to 8 institutions, one open batch, who ticks and decides) are in acceptance.services."""
 
-import os
-
 from django import forms
-from django.core.exceptions import ValidationError
-from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from orgs import uploads
 from orgs.models import Institution
 
 from .models import Team
 from .selectors import institutions_for_batch
 
-# Evidence taken on site: a scanned document or a photo of it. Anything else is refused, and the
-# first bytes must be of the kind the name says (a renamed script is not a picture).
-EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
-EVIDENCE_SIGNATURES = {
-    "pdf": (b"%PDF",),
-    "png": (b"\x89PNG\r\n\x1a\n",),
-    "jpg": (b"\xff\xd8\xff",),
-    "jpeg": (b"\xff\xd8\xff",),
-    "gif": (b"GIF87a", b"GIF89a"),
-    "webp": (b"RIFF",),
-}
-EVIDENCE_ACCEPT = "application/pdf,image/png,image/jpeg,image/gif,image/webp"
-
-
-def validate_evidence(file) -> None:
-    extension = os.path.splitext(file.name)[1].lower().lstrip(".")
-    if extension not in EVIDENCE_SIGNATURES:
-        raise ValidationError(
-            _("Evidence must be a PDF or a picture (%(kinds)s); “%(name)s” is not.")
-            % {"kinds": ", ".join(EVIDENCE_SIGNATURES), "name": file.name}
-        )
-    if file.size > EVIDENCE_MAX_BYTES:
-        raise ValidationError(
-            _("Evidence files are at most %(max)s; this one is %(size)s.")
-            % {"max": filesizeformat(EVIDENCE_MAX_BYTES), "size": filesizeformat(file.size)}
-        )
-    file.seek(0)
-    head = file.read(16)
-    file.seek(0)
-    if not head.startswith(EVIDENCE_SIGNATURES[extension]):
-        raise ValidationError(
-            _("“%(name)s” is not the kind of file its name says.") % {"name": file.name}
-        )
+# Evidence taken on site: a scanned document or a photo of it, checked by content
+# (orgs.uploads); anything else is refused (a renamed script is not a picture).
+EVIDENCE_KINDS = uploads.ACCEPTANCE_EVIDENCE_KINDS
+EVIDENCE_ACCEPT = uploads.accept_attribute(EVIDENCE_KINDS)
+validate_evidence = uploads.validate_acceptance_evidence
 
 
 class InstitutionChoices(forms.ModelMultipleChoiceField):

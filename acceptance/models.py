@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from orgs.models import Institution, Stage
+from orgs.uploads import stored_name
 
 BATCH_MIN, BATCH_MAX = 5, 8
 
@@ -156,7 +157,8 @@ class Inspection(models.Model):
 
 
 def evidence_path(tick, filename):
-    return f"acceptance/{tick.inspection_id}/{filename}"
+    # A generated name (orgs.uploads.stored_name): the uploader's name is never a path.
+    return stored_name(f"acceptance/{tick.inspection_id}", filename)
 
 
 class Tick(models.Model):

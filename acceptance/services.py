@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from orgs.access import has_role, institutions_visible_to
 from orgs.models import Institution, Role, Stage, User
 from orgs.services import audit_record
+from orgs.uploads import validate_acceptance_evidence
 from payroll.models import PaidWage, PayrollRun
 from payroll.services import reconcile
 
@@ -294,6 +295,11 @@ def tick_save(
     tick = tick or Tick(inspection=inspection, item=item)
     tick.met, tick.note, tick.by = met, note.strip(), actor
     if evidence:
+        # The form checks the file first; the service checks again (orgs.uploads).
+        try:
+            validate_acceptance_evidence(evidence)
+        except ValidationError as e:
+            raise ValidationError({"evidence": e.messages}) from e
         tick.evidence = evidence
     tick.save()
     audit_record(

@@ -4,11 +4,13 @@ be filtered by)."""
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from orgs.filters import IntegerFilter
+
 from .models import Appeal
 
 
 class AppealFilterSet(django_filters.FilterSet):
-    year = django_filters.NumberFilter(field_name="scheme__year", label=_("Year"))
+    year = IntegerFilter(field_name="scheme__year", label=_("Year"))
     status = django_filters.ChoiceFilter(
         choices=Appeal.Status.choices, label=_("Status"), empty_label=_("All statuses")
     )

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from orgs.models import CODE_VALIDATOR, AssessmentGroup, Institution, ScoringDepartment
+from orgs.uploads import stored_name
 
 from . import engine
 
@@ -214,7 +215,8 @@ class Target(models.Model):
 
 
 def evidence_path(entry, filename):
-    return f"evidence/{entry.scheme_id}/{entry.institution_id}/{filename}"
+    # A generated name (orgs.uploads.stored_name): the uploader's name is never a path.
+    return stored_name(f"evidence/{entry.scheme_id}/{entry.institution_id}", filename)
 
 
 class LedgerEntry(models.Model):
@@ -255,6 +257,13 @@ class LedgerEntry(models.Model):
     )
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     source = models.CharField(_("source"), max_length=16, default="web")  # web, api, import
+    # The client's key for "this one entry" (the form's hidden token, the API's Idempotency-Key
+    # header): the same key from the same user records one entry however often it is posted
+    # (docs/SCORING.md, "Idempotency"). Null for entries without one (imports, reversals).
+    # Null, not "": the unique constraint below covers only the entries that have a key.
+    idempotency_key = models.CharField(  # noqa: DJ001
+        _("idempotency key"), max_length=64, null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("ledger entry")
@@ -282,6 +291,13 @@ class LedgerEntry(models.Model):
                 name="entry_bonus_veto_whole_year",
             ),
             models.CheckConstraint(condition=~Q(points=0), name="entry_points_not_zero"),
+            # Two requests with the same key at once: the second INSERT fails here, and
+            # services.ledger_entry_create answers with the first one's entry.
+            models.UniqueConstraint(
+                fields=["created_by", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="entry_idempotency_key_per_user",
+            ),
         ]
 
     def __str__(self):
@@ -379,7 +395,7 @@ class Result(models.Model):
 
 
 def appeal_evidence_path(appeal, filename):
-    return f"appeals/{appeal.scheme_id}/{appeal.institution_id}/{filename}"
+    return stored_name(f"appeals/{appeal.scheme_id}/{appeal.institution_id}", filename)
 
 
 class Appeal(models.Model):

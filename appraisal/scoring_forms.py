@@ -1,13 +1,12 @@
 """Forms of the scoring pages: a ledger entry, the ledger's filters and the grid's filters.
 They only parse input and offer the choices the user may pick; the rules are in services."""
 
-import os
+import secrets
 
 from django import forms
-from django.core.exceptions import ValidationError
-from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from orgs import uploads
 from orgs.access import institutions_visible_to, user_role
 from orgs.models import Institution, Role
 
@@ -16,23 +15,11 @@ from .access import indicators_scored_by
 from .models import Indicator, LedgerEntry, Part, Period, Scheme
 from .selectors import indicators_for_entry
 
-# Evidence is a document or a picture of one; anything else (scripts, HTML, archives) is refused.
-EVIDENCE_EXTENSIONS = ("pdf", "png", "jpg", "jpeg", "gif", "webp", "xlsx", "docx")
-EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
-
-
-def validate_evidence(file) -> None:
-    extension = os.path.splitext(file.name)[1].lower().lstrip(".")
-    if extension not in EVIDENCE_EXTENSIONS:
-        raise ValidationError(
-            _("Evidence must be a %(kinds)s file; “%(name)s” is not.")
-            % {"kinds": ", ".join(EVIDENCE_EXTENSIONS), "name": file.name}
-        )
-    if file.size > EVIDENCE_MAX_BYTES:
-        raise ValidationError(
-            _("Evidence files are at most %(max)s; this one is %(size)s.")
-            % {"max": filesizeformat(EVIDENCE_MAX_BYTES), "size": filesizeformat(file.size)}
-        )
+# Evidence is a document, a picture of one, a workbook or a Word file, checked by content
+# (orgs.uploads); anything else (scripts, HTML, archives) is refused.
+EVIDENCE_KINDS = uploads.SCORING_EVIDENCE_KINDS
+EVIDENCE_EXTENSIONS = tuple(e for kind in EVIDENCE_KINDS for e in kind.extensions)
+validate_evidence = uploads.validate_scoring_evidence
 
 
 class InstitutionChoiceField(forms.ModelChoiceField):
@@ -85,6 +72,15 @@ class EntryForm(forms.Form):
         ),
         help_text=_("PDF, image, xlsx or docx, at most 10 MB."),
     )
+    # A fresh random token each time the empty form is rendered; a double click or a browser
+    # resubmitting posts the same one, and the service records the entry once
+    # (services.ledger_entry_create, docs/SCORING.md "Idempotency").
+    idempotency_key = forms.CharField(
+        widget=forms.HiddenInput,
+        required=False,
+        max_length=64,
+        initial=lambda: new_idempotency_key(),
+    )
 
     def __init__(self, *args, user, scheme: Scheme, **kwargs):
         super().__init__(*args, **kwargs)
@@ -121,7 +117,18 @@ class EntryForm(forms.Form):
             "reason": data["reason"],
             "evidence": data.get("evidence") or None,
             "is_official": not self.is_self_assessment,
+            "idempotency_key": data.get("idempotency_key") or None,
         }
+
+    def renew_idempotency_key(self) -> None:
+        """A new token in the re-rendered form: the one posted named a different entry (the
+        user went back and changed the form), so posting it again records a new entry."""
+        self.data = self.data.copy()
+        self.data[self.add_prefix("idempotency_key")] = new_idempotency_key()
+
+
+def new_idempotency_key() -> str:
+    return secrets.token_urlsafe(32)  # 43 characters
 
 
 class LedgerFilterForm(forms.Form):

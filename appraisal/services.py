@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from orgs.access import has_role, institutions_visible_to
 from orgs.models import Institution, Role, User
 from orgs.services import audit_record, audit_records, snapshot
+from orgs.uploads import validate_scoring_evidence
 
 from . import engine
 from .models import Appeal, EntryDecision, Indicator, LedgerEntry, Part, Scheme, Target
@@ -477,6 +478,10 @@ def _entry_build(
 _ENTRY_RELATIONS = ("scheme", "institution", "indicator", "reverses", "department", "created_by")
 
 
+IDEMPOTENCY_KEY_MAX_LENGTH = 64
+IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"  # the ValidationError's code
+
+
 @transaction.atomic
 def ledger_entry_create(
     *,
@@ -491,16 +496,100 @@ def ledger_entry_create(
     evidence=None,
     is_official: bool = True,
     source: str = "web",
+    idempotency_key: str | None = None,
 ) -> LedgerEntry:
-    """Record points (the rules of who may: _entry_build)."""
-    rules = _EntryRules.of(actor, scheme)
+    """Record points (the rules of who may: _entry_build).
+
+    With an `idempotency_key` (the form's hidden token, the API's Idempotency-Key header) the
+    same key from the same actor records one entry, however often and however simultaneously it
+    is posted (a double click, a browser resubmitting, a client retrying after a timeout): a
+    repeat returns the entry recorded first, with `replayed = True`, and writes nothing (no
+    second audit event, no recompute). The same key with different content is refused. Two at
+    once are decided by the database's unique constraint (entry_idempotency_key_per_user)."""
     draft = EntryDraft(institution, kind, points, reason, period, indicator)
+    key = _idempotency_key_clean(idempotency_key)
+    if key is not None:
+        earlier = _entry_replayed(actor, key, scheme, draft, is_official)
+        if earlier is not None:
+            return earlier
+    rules = _EntryRules.of(actor, scheme)
+    if key is not None:
+        # Ledger writers of the year queue on its row: a twin posted at the same moment has
+        # committed by now, and this read sees it.
+        earlier = _entry_replayed(actor, key, scheme, draft, is_official)
+        if earlier is not None:
+            return earlier
     entry = _entry_build(rules, draft, is_official=is_official, source=source)
+    entry.idempotency_key = key
     if evidence:
+        # The forms and the API check the file first; the service checks again, whatever door
+        # it came through (orgs.uploads: kind by content, size, zip guards).
+        _evidence_check(evidence, validate_scoring_evidence)
         entry.evidence = evidence
-    entry.save()
+    try:
+        with transaction.atomic():  # a savepoint: the failed INSERT leaves the rest usable
+            entry.save()
+    except IntegrityError:
+        earlier = key and _entry_replayed(actor, key, scheme, draft, is_official)
+        if not earlier:
+            raise
+        if entry.evidence:
+            entry.evidence.delete(save=False)  # stored before the INSERT failed
+        return earlier
+    entry.replayed = False
     audit_record(actor=actor, action="ledger.create", obj=entry, after=_entry_snapshot(entry))
     _recompute(scheme.pk)
+    return entry
+
+
+def _idempotency_key_clean(key: str | None) -> str | None:
+    key = (key or "").strip()
+    if not key:
+        return None
+    if len(key) > IDEMPOTENCY_KEY_MAX_LENGTH or not key.isascii() or not key.isprintable():
+        raise ValidationError(
+            {
+                "idempotency_key": _(
+                    "An idempotency key is at most %(max)s printable ASCII characters."
+                )
+                % {"max": IDEMPOTENCY_KEY_MAX_LENGTH}
+            }
+        )
+    return key
+
+
+def _entry_replayed(
+    actor: User, key: str, scheme: Scheme, draft: EntryDraft, is_official: bool
+) -> LedgerEntry | None:
+    """The entry `actor` recorded with `key`, if any, after checking it is the one now asked
+    for; ValidationError if the key was used for something else."""
+    entry = LedgerEntry.objects.filter(created_by=actor, idempotency_key=key).first()
+    if entry is None:
+        return None
+    indicator_id = draft.indicator.pk if draft.indicator is not None else None
+    period = draft.period
+    if draft.kind != LedgerEntry.Kind.INDICATOR:
+        indicator_id, period = None, engine.Period.YEAR  # as _entry_build records them
+    same = (
+        entry.scheme_id == scheme.pk
+        and entry.institution_id == draft.institution.pk
+        and entry.kind == draft.kind
+        and entry.indicator_id == indicator_id
+        and entry.period == period
+        and entry.points == draft.points
+        and entry.reason == (draft.reason or "").strip()
+        and entry.is_official == is_official
+    )
+    if not same:
+        raise ValidationError(
+            _(
+                "This idempotency key was used for a different entry (#%(id)s); "
+                "a new entry needs a new key."
+            )
+            % {"id": entry.pk},
+            code=IDEMPOTENCY_KEY_REUSED,
+        )
+    entry.replayed = True
     return entry
 
 
@@ -542,6 +631,13 @@ def _entries_insert(actor: User, action: str, entries: list[LedgerEntry]) -> Non
     audit_records(
         actor=actor, action=action, changes=[(e, None, _entry_snapshot(e)) for e in entries]
     )
+
+
+def _evidence_check(file, validate) -> None:
+    try:
+        validate(file)
+    except ValidationError as e:
+        raise ValidationError({"evidence": e.messages}) from e
 
 
 def _entry_snapshot(entry: LedgerEntry) -> dict:

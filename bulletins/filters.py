@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from orgs.filters import IntegerFilter
+
 from .models import Bulletin, ExplanationRequest
 
 
@@ -14,7 +16,7 @@ def _yes_no_select():
 
 
 class BulletinFilterSet(django_filters.FilterSet):
-    year = django_filters.NumberFilter(field_name="scheme__year", label=_("Year"))
+    year = IntegerFilter(field_name="scheme__year", label=_("Year"))
     kind = django_filters.ChoiceFilter(
         choices=Bulletin.Kind.choices, label=_("Kind"), empty_label=_("All kinds")
     )
@@ -28,8 +30,8 @@ class BulletinFilterSet(django_filters.FilterSet):
 
 
 class ExplanationFilterSet(django_filters.FilterSet):
-    year = django_filters.NumberFilter(field_name="scheme__year", label=_("Year"))
-    bulletin = django_filters.NumberFilter(field_name="bulletin_id", label=_("Bulletin id"))
+    year = IntegerFilter(field_name="scheme__year", label=_("Year"))
+    bulletin = IntegerFilter(field_name="bulletin_id", label=_("Bulletin id"))
     institution = django_filters.CharFilter(
         field_name="institution__code", label=_("Institution code")
     )

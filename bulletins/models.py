@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from appraisal.models import POINTS, Grade, Scheme
 from orgs.models import AssessmentGroup, Institution
+from orgs.uploads import stored_name
 
 from . import warnings
 
@@ -219,7 +220,8 @@ class BulletinLine(models.Model):
 
 
 def explanation_path(request, filename):
-    return f"explanations/{request.bulletin_id}/{request.institution_id}/{filename}"
+    # A generated name (orgs.uploads.stored_name): the uploader's name is never a path.
+    return stored_name(f"explanations/{request.bulletin_id}/{request.institution_id}", filename)
 
 
 class ExplanationRequest(models.Model):

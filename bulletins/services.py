@@ -82,8 +82,17 @@ def snapshots_take(*, scheme: Scheme, day: datetime.date | None = None) -> int:
             "institution_id", "group_id", *FIGURES
         )
     ]
+    replaced = existing.count()
     existing.delete()
     Snapshot.objects.bulk_create(rows)
+    # Taken by beat (no actor): one event for the month's set, not one per row.
+    audit_record(
+        actor=None,
+        action="snapshot.take",
+        obj=scheme,
+        before={"month": month.isoformat(), "rows": replaced} if replaced else None,
+        after={"month": month.isoformat(), "rows": len(rows)},
+    )
     return len(rows)
 
 

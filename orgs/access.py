@@ -11,6 +11,7 @@ Rules (docs/PERMISSIONS.md):
 * Employees (personal and wage data) are visible to HR, auditors, payroll officers (their
   institutions) and heads (their own institution) — never to scorers or acceptance members.
 * Only HR changes the organisation (groups, institutions, employees, imports).
+* Only HR and auditors read the audit trail.
 * An object outside the user's scope is answered with 404, so its existence is not revealed;
   a role that may never do an action gets 403.
 """
@@ -23,6 +24,7 @@ from .models import Employee, Institution, Role
 
 ROLES_SEEING_EMPLOYEES = frozenset({Role.HR, Role.AUDITOR, Role.PAYROLL, Role.HEAD})
 ROLES_MANAGING_ORGS = frozenset({Role.HR})
+ROLES_SEEING_AUDIT = frozenset({Role.HR, Role.AUDITOR})
 
 
 def user_role(user) -> str | None:
@@ -39,6 +41,11 @@ def has_role(user, *roles) -> bool:
 
 def can_manage_orgs(user) -> bool:
     return user_role(user) in ROLES_MANAGING_ORGS
+
+
+def can_view_audit(user) -> bool:
+    """The audit trail (every event, of every app) is for HR and auditors only."""
+    return user_role(user) in ROLES_SEEING_AUDIT
 
 
 def require_manage_orgs(user) -> None:

@@ -1,6 +1,6 @@
 """Django admin, for superusers. Organisation data is read-only here: groups, institutions and
 employees change only through the services (pages, API, import), which validate and audit.
-Accounts and roles are managed here."""
+Accounts and roles are managed here, and audited like a service's change (AuditedAdmin)."""
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -15,6 +15,7 @@ from .models import (
     ScoringDepartment,
     User,
 )
+from .services import audit_record, snapshot
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -28,8 +29,69 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class AuditedAdmin(admin.ModelAdmin):
+    """Records an audit event (`<audit_name>.create/update/delete`, before and after of
+    `audit_fields` and the ids of `audit_m2m`) for each change made here, in the admin's own
+    transaction. Many-to-many fields are saved after the object, so the event is written then."""
+
+    audit_name = ""
+    audit_fields: tuple[str, ...] = ()
+    audit_m2m: tuple[str, ...] = ()
+
+    def _audit_state(self, obj) -> dict:
+        state = snapshot(obj, self.audit_fields)
+        for name in self.audit_m2m:
+            state[name] = sorted(getattr(obj, name).values_list("pk", flat=True))
+        return state
+
+    def save_model(self, request, obj, form, change):
+        request._audit_before = (
+            self._audit_state(type(obj).objects.get(pk=obj.pk)) if change else None
+        )
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        before, after = getattr(request, "_audit_before", None), self._audit_state(form.instance)
+        if after != before:
+            verb = "update" if change else "create"
+            audit_record(
+                actor=request.user,
+                action=f"{self.audit_name}.{verb}",
+                obj=form.instance,
+                before=before,
+                after=after,
+            )
+
+    def delete_model(self, request, obj):
+        audit_record(
+            actor=request.user,
+            action=f"{self.audit_name}.delete",
+            obj=obj,
+            before=self._audit_state(obj),
+        )
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AuditedAdmin, BaseUserAdmin):
+    # Not the password: its change (a separate admin form) is in Django's admin log only.
+    audit_name = "user"
+    audit_fields = (
+        "username",
+        "name",
+        "email",
+        "role",
+        "scoring_department",
+        "is_active",
+        "is_staff",
+        "is_superuser",
+    )
+    audit_m2m = ("payroll_institutions", "groups")
     list_display = ("username", "name", "role", "scoring_department", "is_active")
     list_filter = ("role", "is_active", "scoring_department")
     search_fields = ("username", "name", "email")
@@ -44,7 +106,9 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(ScoringDepartment)
-class ScoringDepartmentAdmin(admin.ModelAdmin):
+class ScoringDepartmentAdmin(AuditedAdmin):
+    audit_name = "department"
+    audit_fields = ("code", "name", "sort_order")
     list_display = ("code", "name", "sort_order")
 
 
@@ -84,6 +148,6 @@ class EmployeeAdmin(ReadOnlyAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ("at", "actor", "action", "object_type", "object_repr")
+    list_display = ("at", "actor", "action", "object_type", "object_repr", "client_address")
     list_filter = ("action", "object_type")
-    search_fields = ("object_repr", "object_id")
+    search_fields = ("object_repr", "object_id", "client_address")

@@ -243,9 +243,23 @@ class Employee(models.Model):
         return self.post_wage + self.grade_wage + self.special_allowance
 
 
+class AuditEventQuerySet(models.QuerySet):
+    """Bulk updates and deletes are refused like the model's own: the trail is append-only (the
+    database refuses them too, orgs/migrations/0003_audit_append_only.py)."""
+
+    def update(self, **kwargs):
+        raise RuntimeError("Audit events are append-only.")
+
+    def delete(self):
+        raise RuntimeError("Audit events are append-only.")
+
+    update.queryset_only = True
+    delete.queryset_only = True
+
+
 class AuditEvent(models.Model):
-    """Who changed what, when, from what to what. Written by services in the same transaction as
-    the change; never updated or deleted."""
+    """Who changed what, when, from what to what, and from which client address. Written by
+    services in the same transaction as the change; never updated or deleted (docs/AUDIT.md)."""
 
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
@@ -262,12 +276,19 @@ class AuditEvent(models.Model):
     object_repr = models.CharField(_("object"), max_length=200)
     before = models.JSONField(_("before"), null=True, blank=True)
     after = models.JSONField(_("after"), null=True, blank=True)
+    # The request's client address (orgs.middleware); none for Celery tasks and commands.
+    client_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="audit_object"),
+            models.Index(fields=["action"], name="audit_action"),
+        ]
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"

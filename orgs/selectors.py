@@ -1,9 +1,11 @@
 """Reads of the organisation, always starting from what the user may see (orgs.access)."""
 
+from dataclasses import dataclass
+
 from django.db.models import Count, F, Q, QuerySet
 
 from .access import employees_visible_to, institutions_visible_to
-from .models import AssessmentGroup, Employee, Institution, Stage
+from .models import AssessmentGroup, AuditEvent, Employee, Institution, Stage
 
 
 def institution_list(*, user) -> QuerySet[Institution]:
@@ -45,3 +47,39 @@ def institution_overview(*, user) -> dict:
         "groups": by_group,
         "employees": employees_visible_to(user).filter(is_active=True).count(),
     }
+
+
+def audit_event_list() -> QuerySet[AuditEvent]:
+    """The audit trail, newest first, with each event's actor: what the page, its export and the
+    API list (callers check access.can_view_audit first)."""
+    return AuditEvent.objects.select_related("actor").order_by("-at", "-id")
+
+
+@dataclass(frozen=True)
+class AuditChange:
+    key: str
+    before: object
+    after: object
+    changed: bool
+
+
+def audit_event_changes(event: AuditEvent) -> list[AuditChange] | None:
+    """Before and after side by side, key by key, changed keys marked; None when either side is
+    not an object (a list or a single value: the page shows both whole)."""
+    before, after = event.before, event.after
+    if not all(side is None or isinstance(side, dict) for side in (before, after)):
+        return None
+    before, after = before or {}, after or {}
+    missing = object()
+    changes = []
+    for key in [*before, *(k for k in after if k not in before)]:
+        old, new = before.get(key, missing), after.get(key, missing)
+        changes.append(
+            AuditChange(
+                key=key,
+                before=None if old is missing else old,
+                after=None if new is missing else new,
+                changed=old != new,
+            )
+        )
+    return changes

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from .access import require_manage_orgs
+from .middleware import current_client_address
 from .models import (
     AssessmentGroup,
     AuditEvent,
@@ -64,6 +65,7 @@ def _audit_event(actor: User | None, action: str, obj, before, after) -> AuditEv
         object_repr=str(obj)[:200],
         before=before,
         after=after,
+        client_address=current_client_address(),
     )
 
 

@@ -26,4 +26,7 @@ urlpatterns = [
     path("groups/<int:pk>/edit/", views.group_edit, name="group_edit"),
     path("import/", views.import_upload, name="import_upload"),
     path("import/template.xlsx", views.import_template, name="import_template"),
+    path("audit/", views.audit_list, name="audit_list"),
+    path("audit/export.xlsx", views.audit_export, name="audit_export"),
+    path("audit/<int:pk>/", views.audit_detail, name="audit_detail"),
 ]

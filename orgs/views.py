@@ -10,16 +10,21 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from . import access, exporting, importing, selectors, services
-from .filters import EmployeeFilterSet, InstitutionFilterSet
+from .filters import AuditEventFilterSet, EmployeeFilterSet, InstitutionFilterSet
 from .forms import GroupForm, ImportForm, InstitutionForm
 from .models import AssessmentGroup, Role
 
 INSTITUTIONS_PER_PAGE = 25
 EMPLOYEES_PER_PAGE = 50
+AUDIT_EVENTS_PER_PAGE = 50
+# One export is at most this many events: more would take minutes and make a workbook Excel
+# struggles to open; a narrower filter is the answer.
+AUDIT_EXPORT_MAX_ROWS = 200_000
 
 
 def role_required(*roles):
@@ -245,4 +250,56 @@ def import_page(request, *, importer, template: str):
 def import_upload(request):
     return import_page(
         request, importer=importing.orgs_workbook_import, template="orgs/import.html"
+    )
+
+
+# --- The audit trail (HR and auditors) ----------------------------------------------------------
+
+
+def _audit_filterset(request) -> AuditEventFilterSet:
+    return AuditEventFilterSet(request.GET or None, queryset=selectors.audit_event_list())
+
+
+@role_required(*access.ROLES_SEEING_AUDIT)
+def audit_list(request):
+    filterset = _audit_filterset(request)
+    context = {
+        "filter": filterset,
+        "page_obj": _page(request, filterset.qs, AUDIT_EVENTS_PER_PAGE),
+        "querystring": _querystring_without_page(request),
+    }
+    return render(request, "orgs/audit_list.html", context)
+
+
+@role_required(*access.ROLES_SEEING_AUDIT)
+def audit_detail(request, pk):
+    event = get_object_or_404(selectors.audit_event_list(), pk=pk)
+    context = {"event": event, "changes": selectors.audit_event_changes(event)}
+    return render(request, "orgs/audit_detail.html", context)
+
+
+@role_required(*access.ROLES_SEEING_AUDIT)
+def audit_export(request):
+    """The events the list shows, with its filters, all pages, as an Excel workbook; refused
+    (back to the list, with a message) above AUDIT_EXPORT_MAX_ROWS."""
+    filterset = _audit_filterset(request)
+    if filterset.is_bound and not filterset.is_valid():
+        messages.error(request, _("The filters are not valid; correct them and export again."))
+        return redirect(f"{reverse('orgs:audit_list')}?{request.GET.urlencode()}")
+    count = filterset.qs.count()
+    if count > AUDIT_EXPORT_MAX_ROWS:
+        messages.error(
+            request,
+            _(
+                "%(count)s events match: an export holds at most %(max)s. "
+                "Narrow the filters (a shorter period, one action) and export again."
+            )
+            % {"count": count, "max": AUDIT_EXPORT_MAX_ROWS},
+        )
+        return redirect(f"{reverse('orgs:audit_list')}?{request.GET.urlencode()}")
+    return FileResponse(
+        exporting.audit_events_workbook(filterset.qs),
+        as_attachment=True,
+        filename=exporting.audit_events_filename(),
+        content_type=importing.XLSX_CONTENT_TYPE,
     )

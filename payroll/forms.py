@@ -10,6 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 
+from orgs.filters import IntegerFilter
 from orgs.models import Institution
 
 from .models import (
@@ -65,7 +66,7 @@ class RunFilterSet(django_filters.FilterSet):
 
 
 class LineFilterSet(django_filters.FilterSet):
-    run = django_filters.NumberFilter(field_name="run", label=_("Payroll run id"))
+    run = IntegerFilter(field_name="run", label=_("Payroll run id"))
     institution = django_filters.CharFilter(
         field_name="run__institution__code", label=_("Institution code")
     )
@@ -77,7 +78,7 @@ class LineFilterSet(django_filters.FilterSet):
 
 
 class PolicyFilterSet(django_filters.FilterSet):
-    year = django_filters.NumberFilter(field_name="year", label=_("Appraisal year"))
+    year = IntegerFilter(field_name="year", label=_("Appraisal year"))
     institution = django_filters.CharFilter(
         field_name="institution__code", label=_("Institution code")
     )

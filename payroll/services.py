@@ -373,6 +373,7 @@ def payroll_run_compute(
     if run is not None and run.is_frozen:
         return run
     computed = run_compute(institution, month)
+    before = None if run is None else _run_snapshot(run)
     run = run or PayrollRun(institution=institution, month=month)
     run.basic_pool = computed.basic_pool
     run.incentive_pool = computed.incentive_pool
@@ -387,7 +388,33 @@ def payroll_run_compute(
     run.save()
     run.lines.all().delete()
     PayrollLine.objects.bulk_create(rows)
+    after = _run_snapshot(run)
+    if after != before:  # a refresh that changes nothing is not recorded
+        audit_record(
+            actor=actor,
+            action="payroll.compute",
+            obj=run,
+            before=before,
+            after=after | {"lines": len(rows)},
+        )
     return run
+
+
+def _run_snapshot(run: PayrollRun) -> dict:
+    """What a draft's audit events record of it: its pools, total and tier."""
+
+    def money(value: Decimal) -> str:  # the stored form: a fresh sum may be "0", stored "0.00"
+        return str(value.quantize(Decimal("0.01")))
+
+    return {
+        "basic_pool": money(run.basic_pool),
+        "incentive_pool": money(run.incentive_pool),
+        "prize_pool": money(run.prize_pool),
+        "undistributed": money(run.undistributed),
+        "total_gross": money(run.total_gross),
+        "tier": run.tier,
+        "provisional": run.provisional,
+    }
 
 
 def run_differences(run: PayrollRun) -> list[dict]:

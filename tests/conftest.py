@@ -28,6 +28,11 @@ def _fast_password_hasher(settings):
 def world(db):
     """Two groups, institutions A and B (with heads), a non-pilot C, employees in each,
     and one user per role."""
+    return build_world()
+
+
+def build_world():
+    """The `world` fixture's data (also built once per module by tests/security)."""
     g1 = AssessmentGroupFactory(code="G1", name="第一组")
     g2 = AssessmentGroupFactory(code="G2", name="第二组")
     dept = ScoringDepartmentFactory(code="AQ", name="安全生产科")

@@ -130,3 +130,34 @@ def test_development_check_deploy_does_warn(tmp_path):
     result = manage("check", "--deploy", "--fail-level", "WARNING", tmp_path=tmp_path)
     assert result.returncode != 0
     assert "security.W018" in result.stderr + result.stdout  # DEBUG on
+
+
+PRODUCTION = {
+    "DJANGO_ENV": "production",
+    "SECRET_KEY": STRONG_KEY,
+    "ALLOWED_HOSTS": "jx.example.com",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/test",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+}
+
+
+def test_production_login_and_cookie_settings(tmp_path):
+    expression = (
+        "(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, "
+        "s.CSRF_COOKIE_HTTPONLY, s.SESSION_COOKIE_SAMESITE, s.SESSION_EXPIRE_AT_BROWSER_CLOSE, "
+        "s.AXES_ENABLED, s.AXES_FAILURE_LIMIT, s.AXES_COOLOFF_TIME.seconds, "
+        "s.AUTH_PASSWORD_VALIDATORS[1]['OPTIONS']['min_length'], "
+        "s.MIDDLEWARE[-1], 'script-src \\'self\\'' in s.CONTENT_SECURITY_POLICY)"
+    )
+    assert show(tmp_path, expression, **PRODUCTION) == (
+        "(True, True, True, True, 'Lax', True, True, 5, 900, 10, "
+        "'axes.middleware.AxesMiddleware', True)"
+    )
+    limits = "(s.AXES_FAILURE_LIMIT, s.AXES_COOLOFF_TIME.seconds, s.UPLOAD_MAX_BYTES)"
+    tuned = {"LOGIN_FAILURE_LIMIT": "3", "LOGIN_LOCKOUT_MINUTES": "60", "UPLOAD_MAX_BYTES": "1000"}
+    assert show(tmp_path, limits, **PRODUCTION, **tuned) == "(3, 3600, 1000)"
+
+
+def test_a_lockout_of_zero_is_refused(tmp_path):
+    result = manage("check", tmp_path=tmp_path, LOGIN_FAILURE_LIMIT="0")
+    assert result.returncode != 0 and "LOGIN_FAILURE_LIMIT" in result.stderr

@@ -19,6 +19,7 @@ from acceptance import access, rollout, services
 from acceptance.models import Batch, Inspection, Tick, WeeklyReport, week_start
 from orgs.access import has_role, institutions_visible_to
 from orgs.api.views import drf_validation_error
+from orgs.filters import IntegerFilter
 from orgs.models import Institution, Role
 
 from .permissions import BatchAccess, InspectionAccess, ReportAccess
@@ -80,7 +81,7 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         self.check_object_permissions(self.request, batch)
         return self.get_queryset().get(pk=batch.pk)
 
-    def create(self, request):
+    def create(self, request, **kwargs):
         serializer = BatchCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
@@ -95,7 +96,7 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
 
 class InspectionFilterSet(django_filters.FilterSet):
-    batch = django_filters.NumberFilter(field_name="batch_id", label=gettext_lazy("Batch id"))
+    batch = IntegerFilter(field_name="batch_id", label=gettext_lazy("Batch id"))
     institution = django_filters.CharFilter(
         field_name="institution__code", label=gettext_lazy("Institution code")
     )
@@ -142,12 +143,12 @@ class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         inspection = self.get_queryset().get(pk=inspection.pk)
         return Response(InspectionSerializer(inspection).data)
 
-    def retrieve(self, request, pk=None):
+    def retrieve(self, request, pk=None, **kwargs):
         return self._answer(self.get_object())
 
     @extend_schema(request=TickSaveSerializer, responses=InspectionSerializer)
     @action(detail=True, methods=["post"])
-    def ticks(self, request, pk=None):
+    def ticks(self, request, pk=None, **kwargs):
         """A team member records one item on site: met or not, with a note (again: replaces
         it). Only members of the batch's team tick (403 for anyone else), while the inspection
         is undecided."""
@@ -178,7 +179,7 @@ class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     @extend_schema(request=DecideSerializer, responses=InspectionSerializer)
     @action(detail=True, methods=["post"])
-    def decide(self, request, pk=None):
+    def decide(self, request, pk=None, **kwargs):
         """Pass (only when every mandatory item is met, the payroll criterion included) or fail,
         once. A failed institution is due for a later batch, as its next round."""
         inspection = self.get_object()
@@ -234,7 +235,7 @@ class WeeklyReportViewSet(
             raise drf_validation_error(DjangoValidationError({"institution": message}))
         return institution
 
-    def create(self, request):
+    def create(self, request, **kwargs):
         serializer = WeeklyReportSubmitSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)

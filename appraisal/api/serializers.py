@@ -6,7 +6,6 @@ ValidationError comes back as a 400 on the same field names. Objects are named b
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.fields import empty
@@ -265,7 +264,7 @@ class EntrySerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field({"type": "string", "nullable": True})
     def get_evidence_url(self, entry) -> str | None:
         # The download page checks scope; the file itself is never served from a public URL.
         return f"/appraisal/entries/{entry.pk}/evidence/" if entry.evidence else None
@@ -431,7 +430,7 @@ class AppealSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field({"type": "string", "nullable": True})
     def get_evidence_url(self, appeal) -> str | None:
         # The download page checks scope; the file itself is never served from a public URL.
         return f"/appraisal/appeals/{appeal.pk}/evidence/" if appeal.evidence else None

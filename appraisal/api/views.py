@@ -5,12 +5,18 @@ PermissionDenied a 403. The ledger is append-only here too: entries are created,
 decided, never updated or deleted (405)."""
 
 import django_filters
+from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Case, F, Q, Value, When
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -21,6 +27,7 @@ from appraisal.models import Indicator, LedgerEntry, Part, Period, Result, Targe
 from appraisal.tasks import recompute_request
 from orgs.api.permissions import ReadOnlyUnlessHR
 from orgs.api.views import drf_validation_error
+from orgs.filters import IntegerFilter
 
 from .permissions import (
     AnswersAppeals,
@@ -82,16 +89,16 @@ class SchemeViewSet(viewsets.GenericViewSet):
     def _detail(self, scheme) -> dict:
         return SchemeSerializer(self._with_results_state(scheme)).data
 
-    def list(self, request):
+    def list(self, request, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
         schemes = [self._with_results_state(scheme) for scheme in page]
         return self.get_paginated_response(SchemeSerializer(schemes, many=True).data)
 
-    def retrieve(self, request, year=None):
+    def retrieve(self, request, year=None, **kwargs):
         return Response(self._detail(self.get_object()))
 
     @extend_schema(request=SchemeCreateSerializer, responses={201: SchemeSerializer})
-    def create(self, request):
+    def create(self, request, **kwargs):
         serializer = SchemeCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
@@ -101,7 +108,7 @@ class SchemeViewSet(viewsets.GenericViewSet):
         return Response(self._detail(scheme), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=SchemeSettingsSerializer, responses=SchemeSerializer)
-    def partial_update(self, request, year=None):
+    def partial_update(self, request, year=None, **kwargs):
         scheme = self.get_object()
         serializer = SchemeSettingsSerializer(scheme, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -115,7 +122,7 @@ class SchemeViewSet(viewsets.GenericViewSet):
 
     @extend_schema(request=SchemeTransitionSerializer, responses=SchemeSerializer)
     @action(detail=True, methods=["post"], permission_classes=[IsHR])
-    def transition(self, request, year=None):
+    def transition(self, request, year=None, **kwargs):
         """Move the year along draft → open → review → published, or reopen a published year."""
         scheme = self.get_object()
         serializer = SchemeTransitionSerializer(data=request.data)
@@ -130,14 +137,14 @@ class SchemeViewSet(viewsets.GenericViewSet):
 
     @extend_schema(responses=SchemeCheckSerializer)
     @action(detail=True, methods=["get"], permission_classes=[IsHR])
-    def check(self, request, year=None):
+    def check(self, request, year=None, **kwargs):
         """What keeps the year from opening: indicator maxima that do not add up to a part's."""
         scheme = self.get_object()
         return Response(SchemeCheckSerializer({"problems": services.scheme_check(scheme)}).data)
 
     @extend_schema(request=None, responses={202: SchemeSerializer})
     @action(detail=True, methods=["post"], permission_classes=[IsHR])
-    def recompute(self, request, year=None):
+    def recompute(self, request, year=None, **kwargs):
         """Queue a recompute of the year's results (coalesced with one already queued)."""
         scheme = self.get_object()
         # Any year, as the rankings page's "recompute now" (a published year's ledger is locked).
@@ -149,7 +156,7 @@ class SchemeViewSet(viewsets.GenericViewSet):
 
 
 class IndicatorFilterSet(django_filters.FilterSet):
-    year = django_filters.NumberFilter(field_name="scheme__year", label=gettext_lazy("Year"))
+    year = IntegerFilter(field_name="scheme__year", label=gettext_lazy("Year"))
     part = django_filters.ChoiceFilter(choices=Part.choices, label=gettext_lazy("Part"))
     department = django_filters.CharFilter(
         field_name="department__code", label=gettext_lazy("Scoring department code")
@@ -213,9 +220,7 @@ class IndicatorViewSet(
 
 
 class TargetFilterSet(django_filters.FilterSet):
-    year = django_filters.NumberFilter(
-        field_name="indicator__scheme__year", label=gettext_lazy("Year")
-    )
+    year = IntegerFilter(field_name="indicator__scheme__year", label=gettext_lazy("Year"))
     indicator = django_filters.CharFilter(
         field_name="indicator__code", label=gettext_lazy("Indicator code")
     )
@@ -289,7 +294,7 @@ class TargetViewSet(
 
 
 class EntryFilterSet(django_filters.FilterSet):
-    year = django_filters.NumberFilter(field_name="scheme__year", label=gettext_lazy("Year"))
+    year = IntegerFilter(field_name="scheme__year", label=gettext_lazy("Year"))
     institution = django_filters.CharFilter(
         field_name="institution__code", label=gettext_lazy("Institution code")
     )
@@ -319,8 +324,35 @@ ENTRY_STATUS = Case(
 )
 
 
+IDEMPOTENCY_KEY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=gettext_lazy(
+        "A key the client makes up for this one entry (a UUID, at most 64 printable ASCII "
+        "characters). Sending the same key again (a retry after a timeout, a double click) "
+        "records nothing new: the answer is 200 with the entry recorded the first time. The "
+        "same key with a different entry is refused (400). Keys are per user."
+    ),
+)
+
+
 @extend_schema_view(
-    create=extend_schema(request=EntryCreateSerializer, responses={201: EntrySerializer}),
+    create=extend_schema(
+        request=EntryCreateSerializer,
+        parameters=[IDEMPOTENCY_KEY_HEADER],
+        responses={
+            201: EntrySerializer,
+            200: OpenApiResponse(
+                EntrySerializer,
+                description=gettext_lazy(
+                    "A repeat of an earlier request with the same Idempotency-Key: the entry "
+                    "it recorded."
+                ),
+            ),
+        },
+    ),
 )
 class EntryViewSet(
     mixins.ListModelMixin,
@@ -361,10 +393,10 @@ class EntryViewSet(
         entry = self.get_queryset().get(pk=entry.pk)
         return Response(EntrySerializer(entry).data, status=status_code)
 
-    def retrieve(self, request, pk=None):
+    def retrieve(self, request, pk=None, **kwargs):
         return self._answer(self.get_object())
 
-    def create(self, request):
+    def create(self, request, **kwargs):
         serializer = EntryCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -381,16 +413,21 @@ class EntryViewSet(
                 evidence=data["evidence"],
                 is_official=data["is_official"],
                 source="api",
+                idempotency_key=request.headers.get("Idempotency-Key"),
             )
         except DjangoValidationError as e:
             raise drf_validation_error(e) from e
-        return self._answer(entry, status.HTTP_201_CREATED)
+        return self._answer(
+            entry, status.HTTP_200_OK if entry.replayed else status.HTTP_201_CREATED
+        )
 
     @extend_schema(request=EntryReverseSerializer, responses={201: EntrySerializer})
     @action(detail=True, methods=["post"])
-    def reverse(self, request, pk=None):
+    def reverse(self, request, pk=None, **kwargs):
         """Correct an entry: a new entry with the opposite points that points back at it."""
         entry = self.get_object()
+        if not services.can_reverse(request.user, entry):
+            raise PermissionDenied  # before the body is read: 403 whatever it holds
         serializer = EntryReverseSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
@@ -403,7 +440,7 @@ class EntryViewSet(
 
     @extend_schema(request=EntryDecideSerializer, responses=EntrySerializer)
     @action(detail=True, methods=["post"], permission_classes=[IsHR])
-    def decide(self, request, pk=None):
+    def decide(self, request, pk=None, **kwargs):
         """HR approves or rejects a bonus or veto proposal, once."""
         entry = self.get_object()
         serializer = EntryDecideSerializer(data=request.data)
@@ -419,7 +456,7 @@ class EntryViewSet(
 
 
 class ResultFilterSet(django_filters.FilterSet):
-    year = django_filters.NumberFilter(field_name="scheme__year", label=gettext_lazy("Year"))
+    year = IntegerFilter(field_name="scheme__year", label=gettext_lazy("Year"))
     group = django_filters.CharFilter(
         field_name="group__code", label=gettext_lazy("Assessment group code")
     )
@@ -485,7 +522,7 @@ class AppealViewSet(
         appeal = self.get_queryset().get(pk=appeal.pk)
         return Response(AppealSerializer(appeal).data, status=status_code)
 
-    def create(self, request):
+    def create(self, request, **kwargs):
         serializer = AppealCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -511,7 +548,7 @@ class AppealViewSet(
 
     @extend_schema(request=AppealAnswerSerializer, responses=AppealSerializer)
     @action(detail=True, methods=["post"], permission_classes=[AnswersAppeals])
-    def answer(self, request, pk=None):
+    def answer(self, request, pk=None, **kwargs):
         """Accept (the entry is reversed, the results recomputed) or reject an appeal, once."""
         appeal = self.get_object()
         serializer = AppealAnswerSerializer(data=request.data)

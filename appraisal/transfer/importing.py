@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from orgs import services as org_services
 from orgs.access import has_role
-from orgs.importing.writing import _reported_at
+from orgs.importing.writing import _reported_at, database_errors_reported
 from orgs.models import Role, User
 from orgs.services import (
     PrizeRow,
@@ -56,7 +56,7 @@ def year_plan_apply(*, actor: User, plan: YearPlan) -> YearImportResult:
     _require_hr(actor)
     claimed: list[str] = []
     try:
-        with transaction.atomic():
+        with database_errors_reported(), transaction.atomic():
             result, scheme = _write(actor, plan, claimed)
     finally:
         for key in claimed:

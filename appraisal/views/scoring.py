@@ -71,6 +71,11 @@ def entry_create(request, year):
             entry = services.ledger_entry_create(actor=request.user, scheme=scheme, **fields)
         except ValidationError as e:
             apply_errors(form, e)
+            if any(
+                error.code == services.IDEMPOTENCY_KEY_REUSED
+                for error in getattr(e, "error_list", ())
+            ):
+                form.renew_idempotency_key()
         else:
             messages.success(
                 request,

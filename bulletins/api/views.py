@@ -74,7 +74,7 @@ class BulletinViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         self.check_object_permissions(self.request, bulletin)
         return bulletin
 
-    def retrieve(self, request, pk=None):
+    def retrieve(self, request, pk=None, **kwargs):
         bulletin = self.get_object()
         return Response(BulletinDetailSerializer(self._detail(bulletin.pk)).data)
 
@@ -83,7 +83,7 @@ class BulletinViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         responses={200: BulletinDetailSerializer, 201: BulletinDetailSerializer},
     )
     @action(detail=False, methods=["post"], permission_classes=[IsHR])
-    def generate(self, request):
+    def generate(self, request, **kwargs):
         """Generate the bulletin of the last week (Monday to Sunday) or month that ended before
         `day` (201). A draft of that period is replaced (200); a published one is refused (400)."""
         serializer = BulletinGenerateSerializer(data=request.data)
@@ -108,7 +108,7 @@ class BulletinViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(request=None, responses=BulletinDetailSerializer)
     @action(detail=True, methods=["post"], permission_classes=[IsHR])
-    def publish(self, request, pk=None):
+    def publish(self, request, pk=None, **kwargs):
         """Publish a draft: institutions see it from now on; a monthly bulletin asks its lagging
         units for an explanation. Publishing again changes nothing."""
         bulletin = services.bulletin_publish(actor=request.user, bulletin=self.get_object())
@@ -137,7 +137,7 @@ class ExplanationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         # Read back as the list shows it (the caller reached it, so it is in their scope).
         return Response(ExplanationSerializer(self.get_queryset().get(pk=explanation.pk)).data)
 
-    def retrieve(self, request, pk=None):
+    def retrieve(self, request, pk=None, **kwargs):
         return self._answer(self.get_object())
 
     @extend_schema(request=ExplanationSubmitSerializer, responses=ExplanationSerializer)
@@ -147,7 +147,7 @@ class ExplanationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         permission_classes=[IsHead],
         parser_classes=[MultiPartParser, FormParser, JSONParser],
     )
-    def submit(self, request, pk=None):
+    def submit(self, request, pk=None, **kwargs):
         """The head of the institution asked submits the explanation; again replaces it until HR
         has reviewed it."""
         explanation = self.get_object()
@@ -163,7 +163,7 @@ class ExplanationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     @extend_schema(request=ExplanationReviewSerializer, responses=ExplanationSerializer)
     @action(detail=True, methods=["post"], permission_classes=[IsHR])
-    def review(self, request, pk=None):
+    def review(self, request, pk=None, **kwargs):
         """HR reviews a submitted explanation, once, with a note."""
         explanation = self.get_object()
         serializer = ExplanationReviewSerializer(data=request.data)

@@ -5,6 +5,7 @@ its PermissionDenied a 403. Letters are never updated or deleted through the API
 targets makes a new version, issued by HR."""
 
 import django_filters
+from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Case, Prefetch, Value, When
 from django.utils.translation import gettext_lazy
@@ -16,6 +17,7 @@ from rest_framework.response import Response
 from letters import access, services
 from letters.models import LEVEL_ORDER, Letter, LetterItem, Level
 from orgs.api.views import drf_validation_error
+from orgs.filters import IntegerFilter
 
 from .permissions import IsHR, SignedIn
 from .serializers import (
@@ -30,7 +32,7 @@ LEVEL_RANK = Case(*(When(level=level, then=Value(i)) for i, level in enumerate(L
 
 
 class LetterFilterSet(django_filters.FilterSet):
-    year = django_filters.NumberFilter(field_name="scheme__year", label=gettext_lazy("Year"))
+    year = IntegerFilter(field_name="scheme__year", label=gettext_lazy("Year"))
     institution = django_filters.CharFilter(
         field_name="institution__code", label=gettext_lazy("Institution code")
     )
@@ -74,12 +76,12 @@ class LetterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         letter = self.get_queryset().get(pk=letter.pk)
         return Response(LetterSerializer(letter).data, status=status_code)
 
-    def retrieve(self, request, pk=None):
+    def retrieve(self, request, pk=None, **kwargs):
         return self._answer(self.get_object())
 
     @extend_schema(request=None, responses=LetterVerifySerializer)
     @action(detail=True, methods=["get"])
-    def verify(self, request, pk=None):
+    def verify(self, request, pk=None, **kwargs):
         """Recompute the hash of the stored content and compare it with the one frozen at
         signing."""
         letter = self.get_object()
@@ -93,11 +95,13 @@ class LetterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     @extend_schema(request=LetterSignSerializer, responses=LetterSerializer)
     @action(detail=True, methods=["post"])
-    def sign(self, request, pk=None):
+    def sign(self, request, pk=None, **kwargs):
         """The signer signs their own letter, entering their password again: the content is
         frozen with its SHA-256, the time and the client address. Nobody signs for someone else
         (403); signing a signed letter again changes nothing."""
         letter = self.get_object()
+        if request.user.pk != letter.signer_id:
+            raise PermissionDenied  # before the body is read: 403 whatever it holds
         serializer = LetterSignSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
@@ -113,7 +117,7 @@ class LetterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     @extend_schema(request=None, responses=LetterSerializer)
     @action(detail=True, methods=["post"], permission_classes=[IsHR])
-    def countersign(self, request, pk=None):
+    def countersign(self, request, pk=None, **kwargs):
         """HR countersigns a signed letter whose content still matches its hash: it becomes
         effective and the version it replaces is superseded."""
         letter = self.get_object()
@@ -127,7 +131,7 @@ class LetterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         request=LetterIssueSerializer, responses={200: LetterSerializer, 201: LetterSerializer}
     )
     @action(detail=False, methods=["post"], permission_classes=[IsHR])
-    def issue(self, request):
+    def issue(self, request, **kwargs):
         """Issue the head's letter of an institution for a year (201), or a new version of it when
         the targets changed. When the current version already says exactly this, it is answered
         unchanged (200)."""

@@ -28,3 +28,10 @@ class ReadOnlyUnlessHR(BasePermission):
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return access.has_role(request.user)
         return access.has_role(request.user, Role.HR)
+
+
+class CanViewAudit(BasePermission):
+    """The audit trail: HR and auditors only."""
+
+    def has_permission(self, request, view):
+        return access.can_view_audit(request.user)

@@ -11,6 +11,7 @@ from rest_framework import serializers
 from orgs.models import (
     MONEY,
     AssessmentGroup,
+    AuditEvent,
     Employee,
     GroupPrize,
     Institution,
@@ -137,5 +138,32 @@ class EmployeeSerializer(serializers.ModelSerializer):
             "fixed_monthly_wage",
             "created_at",
             "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    # null for the system's events (a Celery task, a management command).
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    actor_name = serializers.CharField(
+        source="actor.name", read_only=True, default=None, allow_null=True
+    )
+    before = serializers.JSONField(read_only=True)
+    after = serializers.JSONField(read_only=True)
+
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "id",
+            "at",
+            "actor",
+            "actor_name",
+            "action",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "client_address",
+            "before",
+            "after",
         ]
         read_only_fields = fields

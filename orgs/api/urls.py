@@ -12,5 +12,6 @@ router.register(
     basename="institution-employee",
 )
 router.register("employees", views.EmployeeViewSet, basename="employee")
+router.register("audit", views.AuditEventViewSet, basename="audit")
 
 urlpatterns = router.urls

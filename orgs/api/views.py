@@ -14,11 +14,17 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from orgs import access, selectors, services
-from orgs.filters import EmployeeFilterSet, InstitutionFilterSet
+from orgs.filters import AuditEventFilterSet, EmployeeFilterSet, InstitutionFilterSet
 from orgs.models import Role
 
-from .permissions import CanViewEmployees, ReadOnlyUnlessHR
-from .serializers import EmployeeSerializer, GroupSerializer, InstitutionSerializer, MeSerializer
+from .permissions import CanViewAudit, CanViewEmployees, ReadOnlyUnlessHR
+from .serializers import (
+    AuditEventSerializer,
+    EmployeeSerializer,
+    GroupSerializer,
+    InstitutionSerializer,
+    MeSerializer,
+)
 
 # Roles whose scope is a list of institutions bound to the user (shown in me/).
 ROLES_BOUND_TO_INSTITUTIONS = frozenset({Role.HEAD, Role.PAYROLL})
@@ -40,7 +46,7 @@ class MeViewSet(viewsets.ViewSet):
     """Who the caller is, and what their role lets them reach."""
 
     @extend_schema(responses=MeSerializer, operation_id="me_retrieve")
-    def list(self, request):
+    def list(self, request, **kwargs):
         user = request.user
         institutions = None
         if user.role in ROLES_BOUND_TO_INSTITUTIONS:
@@ -113,6 +119,8 @@ class InstitutionViewSet(
     permission_classes = [ReadOnlyUnlessHR]
     filterset_class = InstitutionFilterSet
     lookup_field = "code"
+    # As Institution.code allows (and the schema says): another path is not an institution's.
+    lookup_value_regex = r"[A-Za-z0-9][A-Za-z0-9_-]*"
 
     def get_queryset(self):
         return (
@@ -206,3 +214,15 @@ class InstitutionEmployeeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet)
         return selectors.employee_list(
             user=self.request.user, institution=institution
         ).select_related("institution")
+
+
+class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
+    """The audit trail (审计日志), newest first, with the page's filters. HR and auditors only;
+    read-only, as the trail itself is append-only."""
+
+    serializer_class = AuditEventSerializer
+    permission_classes = [CanViewAudit]
+    filterset_class = AuditEventFilterSet
+
+    def get_queryset(self):
+        return selectors.audit_event_list()

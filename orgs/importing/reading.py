@@ -1,16 +1,18 @@
-"""Reading an uploaded workbook: the file guards (size, a real xlsx, not a decompression bomb)
+"""Reading an uploaded workbook: the file guards (size, a real xlsx, the zip guards of orgs.uploads)
 and the cells of both sheets, headers matched by name. No database."""
 
 import io
-import zipfile
+import os
 from dataclasses import dataclass, field
 
 import openpyxl
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
 
+from ..uploads import validate_workbook
 from .columns import (
     EMPLOYEE_COLUMNS,
     EMPLOYEE_SHEET,
@@ -22,9 +24,6 @@ from .columns import (
 from .results import ImportFailed, RowError, file_error
 
 MAX_ROWS_PER_SHEET = 50_000
-# Refused before parsing: 50,000 rows of ten columns unpack to about 30 MB of XML, so anything
-# far beyond that is a decompression bomb, not a workbook.
-MAX_UNPACKED_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -187,16 +186,15 @@ class FormatData:
 
 
 def workbook_open(file):
-    """The file guards every import shares — size, a real xlsx, not a decompression bomb — then
-    the workbook, read-only. Raises ImportFailed with a clear message otherwise."""
+    """The file guards every import shares — size, a real xlsx by content, the zip guards of
+    orgs.uploads (no decompression bomb, no DTD) — then the workbook, read-only. Raises
+    ImportFailed with a clear message otherwise; nothing is parsed before the guards pass."""
     content = _read_limited(file)
+    name = os.path.basename(str(getattr(file, "name", "") or "")) or "workbook.xlsx"
     try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            unpacked = sum(member.file_size for member in archive.infolist())
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
-        raise _not_xlsx() from None
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise file_error(_("The workbook unpacks to too much data to be a real import file."))
+        validate_workbook(io.BytesIO(content), name=name)
+    except ValidationError as refusal:
+        raise file_error(" ".join(refusal.messages)) from None
     try:
         return openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises many kinds on malformed input; all mean "not xlsx"

@@ -1,19 +1,22 @@
 """Writing a validated plan: one transaction, every row through orgs.services, so each change is
 validated again and audited exactly like a change made in a form."""
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from .. import services
 from ..access import require_manage_orgs
 from ..models import User
 from .reading import SheetData, workbook_read
-from .results import ImportFailed, ImportResult
+from .results import ImportFailed, ImportResult, file_error
 from .validation import ImportPlan, workbook_validate
+
+log = logging.getLogger(__name__)
 
 
 def _differs(obj, fields: dict) -> bool:
@@ -49,11 +52,29 @@ def _reported_at(sheet: SheetData, number: int) -> Iterator[None]:
         raise ImportFailed([sheet.error(number, None, None, message)]) from e
 
 
+@contextmanager
+def database_errors_reported() -> Iterator[None]:
+    """Around an import's transaction: a database error while writing (a deadlock, a statement
+    timeout, a lost connection, a refusal by the database) has rolled the whole import back by
+    the time it gets here; it ends the import as a refusal HR can read, not a server error. The
+    details go to the log, not to the page."""
+    try:
+        yield
+    except DatabaseError as e:
+        log.exception("An import failed in the database and was rolled back")
+        raise file_error(
+            _(
+                "The database failed while the import was being written, so nothing was "
+                "imported. Please try again; if it fails again, tell the administrator."
+            )
+        ) from e
+
+
 def import_plan_apply(*, actor: User, plan: ImportPlan) -> ImportResult:
     """Write a validated plan in one transaction through the services (each audits its change)."""
     require_manage_orgs(actor)
     result = ImportResult()
-    with transaction.atomic():
+    with database_errors_reported(), transaction.atomic():
         institutions = dict(plan.existing_institutions)
         for row in plan.institutions:
             with _reported_at(plan.institution_sheet, row.number):

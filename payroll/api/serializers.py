@@ -78,6 +78,10 @@ class PayrollRunSerializer(serializers.ModelSerializer):
     institution_name = serializers.CharField(source="institution.name", read_only=True)
     month = MonthField(read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
+    # Blank until the run is computed with a tier: the schema allows "" beside the choices.
+    tier = serializers.ChoiceField(
+        choices=PayrollRun.tier.field.choices, allow_blank=True, read_only=True
+    )
     tier_label = serializers.CharField(source="get_tier_display", read_only=True)
     confirmed_by = serializers.CharField(
         source="confirmed_by.username", read_only=True, allow_null=True
@@ -116,6 +120,10 @@ class RunComputeSerializer(serializers.Serializer):
 class PayrollLineSerializer(serializers.ModelSerializer):
     institution = serializers.CharField(source="run.institution.code", read_only=True)
     month = MonthField(source="run.month", read_only=True)
+    # Blank for a line without a personal grade: the schema allows "" beside the choices.
+    grade = serializers.ChoiceField(
+        choices=PayrollLine.grade.field.choices, allow_blank=True, read_only=True
+    )
     grade_label = serializers.CharField(source="get_grade_display", read_only=True)
 
     class Meta:

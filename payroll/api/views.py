@@ -120,7 +120,7 @@ class PayrollRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     @extend_schema(request=None, responses=PayrollRunSerializer)
     @action(detail=True, methods=["post"], permission_classes=[RunnerAccess])
-    def confirm(self, request, pk=None):
+    def confirm(self, request, pk=None, **kwargs):
         """Freeze a draft. Refused (400) if it is confirmed already, or if its inputs changed since
         it was computed: then it is recomputed and must be reviewed again."""
         run = self.get_object()
@@ -132,7 +132,7 @@ class PayrollRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     @extend_schema(request=RunComputeSerializer, responses=PayrollRunSerializer)
     @action(detail=False, methods=["post"], permission_classes=[RunnerAccess])
-    def compute(self, request):
+    def compute(self, request, **kwargs):
         """Compute (or recompute) the draft run of an institution and month. A confirmed run is
         answered as it is, unchanged."""
         serializer = RunComputeSerializer(data=request.data)

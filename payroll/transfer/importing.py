@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from orgs.access import has_role
-from orgs.importing.writing import _differs, _reported_at
+from orgs.importing.writing import _differs, _reported_at, database_errors_reported
 from orgs.models import Role, User
 from orgs.services import employee_save
 
@@ -37,7 +37,7 @@ def payroll_plan_apply(*, actor: User, plan: PayrollPlan) -> PayrollImportResult
     then policies (policy_save counts N, the formal staff, as imported), then the grades."""
     _require_hr(actor)
     result = PayrollImportResult(grade_year=plan.grade_year)
-    with transaction.atomic():
+    with database_errors_reported(), transaction.atomic():
         _coefficients_write(actor, plan, result)
         employees = _employees_write(actor, plan, result)
         sheet = plan.sheet(POLICY_SHEET)

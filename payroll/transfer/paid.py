@@ -17,6 +17,7 @@ from orgs.access import has_role, institutions_visible_to
 from orgs.importing.reading import SheetData
 from orgs.importing.results import file_error
 from orgs.importing.validation import _duplicates, _fetch, _rows_parse
+from orgs.importing.writing import database_errors_reported
 from orgs.models import Employee, Role, User
 from orgs.services import audit_record
 
@@ -95,7 +96,7 @@ def paid_wages_save(*, actor: User, month: datetime.date, rows: list[PaidRow]) -
     month = month_start(month)
     result = PaidImportResult(month=month)
     now = timezone.now()
-    with transaction.atomic():
+    with database_errors_reported(), transaction.atomic():
         existing = {
             p.staff_number: p
             for p in _fetch(

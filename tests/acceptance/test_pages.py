@@ -316,9 +316,9 @@ def test_a_member_ticks_with_evidence(client_for, world, pilots, first, media):
 @pytest.mark.parametrize(
     "name,content,error",
     [
-        ("run.exe", b"MZ", "Evidence must be a PDF or a picture"),
-        ("fake.pdf", b"<script>", "is not the kind of file its name says"),
-        ("big.pdf", b"%PDF" + b"0" * (10 * 1024 * 1024), "Evidence files are at most"),
+        ("run.exe", b"MZ", "is not accepted here"),
+        ("fake.pdf", b"<script>", "is not really a PDF file"),
+        ("big.pdf", b"%PDF-" + b"0" * (10 * 1024 * 1024), "files here are at most"),
     ],
 )
 def test_bad_evidence_is_refused(client_for, world, pilots, first, name, content, error):

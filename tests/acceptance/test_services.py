@@ -149,3 +149,25 @@ def test_weekly_reports(world, pilots):
         )
     missing = [i.code for i in services.missing_reports(DAY)]
     assert "P01" not in missing and "P02" in missing
+
+
+def test_the_tick_service_itself_refuses_a_disguised_file(world, pilots, settings, tmp_path):
+    """Whatever door a tick comes through, its evidence is checked by content (orgs.uploads)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from acceptance.models import Tick
+    from orgs.models import AuditEvent
+
+    settings.MEDIA_ROOT = tmp_path
+    member = world.users["acceptance"]
+    inspection = batch(world, pilots, pilots.institutions[:5]).inspections.get(
+        institution__code="P01"
+    )
+    item = pilots.standard.items.get(code="ENV")
+    events = AuditEvent.objects.count()
+    page = SimpleUploadedFile("site.jpg", b"<html><script>alert(1)</script></html>")
+    with pytest.raises(ValidationError) as refused:
+        services.tick_save(actor=member, inspection=inspection, item=item, met=True, evidence=page)
+    assert "evidence" in refused.value.message_dict
+    assert not Tick.objects.exists() and AuditEvent.objects.count() == events
+    assert not any(tmp_path.rglob("*.jpg"))

@@ -21,6 +21,11 @@ from ..factories import ScoringDepartmentFactory
 
 @pytest.fixture
 def year(world):
+    return build_year(world)
+
+
+def build_year(world):
+    """The `year` fixture's data (also built once per module by tests/security)."""
     dj = ScoringDepartmentFactory(code="DJ", name="党建办")
     dc = ScoringDepartmentFactory(code="DC", name="督查室")
     scheme = Scheme.objects.create(year=2026, status=Scheme.Status.OPEN)

@@ -195,7 +195,7 @@ def test_reasons_are_required(world, review, reasons):
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("script.html", b"<script>alert(1)</script>", "Evidence must be a"),
+        ("script.html", b"<script>alert(1)</script>", "is not accepted here"),
         ("big.pdf", b"%PDF" + b"0" * (10 * 1024 * 1024), "at most"),
     ],
 )

@@ -2,14 +2,16 @@
 and evidence downloads. Out of scope answers 404, a role that may never do it 403, anonymous
 users go to the login page; every write goes through the services."""
 
+import io
 import re
+import zipfile
 from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from appraisal import scoring_forms, selectors, services
+from appraisal import selectors, services
 from appraisal.models import LedgerEntry, Scheme
 from orgs.models import AuditEvent
 
@@ -23,6 +25,21 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+def sample(name: str) -> bytes:
+    """Content of the kind a name says (evidence is checked by content, orgs.uploads)."""
+    extension = name.rsplit(".", 1)[-1].lower()
+    if extension in ("xlsx", "docx"):
+        part = "xl/workbook.xml" if extension == "xlsx" else "word/document.xml"
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("[Content_Types].xml", "<Types/>")
+            archive.writestr(part, "<x/>")
+        return buffer.getvalue()
+    return {"jpg": b"\xff\xd8\xff\xe0" + b"\0" * 16, "png": b"\x89PNG\r\n\x1a\n" + b"\0" * 16}.get(
+        extension, PDF
+    )
 
 
 def pdf(name="evidence.pdf", content=PDF):
@@ -322,7 +339,7 @@ def test_a_closed_year_refuses_entries_and_writes_nothing(client_for, world, yea
 )
 def test_evidence_types(client_for, world, year, name, accepted):
     response = client_for("scorer").post(
-        url_new(year), entry_post(world, year, evidence=pdf(name=name))
+        url_new(year), entry_post(world, year, evidence=pdf(name=name, content=sample(name)))
     )
     assert LedgerEntry.objects.exists() == accepted
     if not accepted:
@@ -330,22 +347,24 @@ def test_evidence_types(client_for, world, year, name, accepted):
         assert "pdf" in errors[0] and name in errors[0]
 
 
-def test_evidence_over_10_mb_is_refused(client_for, world, year, monkeypatch):
-    monkeypatch.setattr(scoring_forms, "EVIDENCE_MAX_BYTES", 1024)
+def test_evidence_over_10_mb_is_refused(client_for, world, year, settings):
+    settings.UPLOAD_MAX_BYTES = 1024
     client = client_for("scorer")
     response = client.post(
-        url_new(year), entry_post(world, year, evidence=pdf(content=b"x" * 1025))
+        url_new(year), entry_post(world, year, evidence=pdf(content=b"%PDF-" + b"x" * 1020))
     )
     assert "evidence" in response.context["form"].errors
     assert not LedgerEntry.objects.exists()
     response = client.post(
-        url_new(year), entry_post(world, year, evidence=pdf(content=b"x" * 1024))
+        url_new(year), entry_post(world, year, evidence=pdf(content=b"%PDF-" + b"x" * 1019))
     )
     assert response.status_code == 302
 
 
 def test_the_limit_is_ten_megabytes():
-    assert scoring_forms.EVIDENCE_MAX_BYTES == 10 * 1024 * 1024
+    from django.conf import settings
+
+    assert settings.UPLOAD_MAX_BYTES == 10 * 1024 * 1024
 
 
 # --- Reversal ------------------------------------------------------------------------------------

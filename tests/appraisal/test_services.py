@@ -235,3 +235,19 @@ def test_a_withdrawal_is_not_decided(world, year):
 def test_hr_does_not_self_assess_for_an_institution(world, year):
     with pytest.raises(PermissionDenied):
         entry(world.users["hr"], year, world.a, is_official=False)
+
+
+def test_the_ledger_service_itself_refuses_a_disguised_file(world, year, settings, tmp_path):
+    """Whatever door an entry comes through, its evidence is checked by content (orgs.uploads)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    events = AuditEvent.objects.count()
+    page = SimpleUploadedFile("report.pdf", b"<html><script>alert(1)</script></html>")
+    with pytest.raises(ValidationError) as refused:
+        entry(world.users["hr"], year, world.a, evidence=page)
+    assert "evidence" in refused.value.message_dict
+    assert not LedgerEntry.objects.exists() and AuditEvent.objects.count() == events
+    assert not any(tmp_path.rglob("*.pdf"))
+    real = SimpleUploadedFile("report.pdf", b"%PDF-1.7\n" + b"0" * 64)
+    assert entry(world.users["hr"], year, world.a, evidence=real).evidence.name.endswith(".pdf")

@@ -55,7 +55,10 @@ def log_in(browser, live_server, username, size):
 def charts_drawn(page) -> list[int]:
     """Wait for every chart to draw; the number of data points of each."""
     page.wait_for_function(
-        "Array.from(document.querySelectorAll('.chart')).every(c => c.dataset.drawn === 'true')"
+        # A function, not an expression: Playwright evals a bare expression, which the page's
+        # Content-Security-Policy forbids.
+        "() => Array.from(document.querySelectorAll('.chart'))"
+        ".every(c => c.dataset.drawn === 'true')"
     )
     points = page.eval_on_selector_all(".chart", "els => els.map(e => Number(e.dataset.points))")
     canvases = page.eval_on_selector_all(".chart canvas", "els => els.length")

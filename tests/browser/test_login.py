@@ -30,7 +30,9 @@ def test_hr_logs_in_and_sees_every_institution(transactional_db, world, live_ser
     # Filtering through htmx swaps the table in place.
     page.fill("input[name=q]", "乙")
     page.wait_for_function(
-        "document.querySelectorAll('[data-testid=institution-table] tr[data-code]').length === 1"
+        # A function, not an expression: the page's Content-Security-Policy forbids eval.
+        "() => document.querySelectorAll('[data-testid=institution-table] tr[data-code]')"
+        ".length === 1"
     )
     assert page.locator("tbody tr[data-code]").get_attribute("data-code") == "B01"
     assert "q=" in page.url

@@ -338,7 +338,7 @@ def test_head_submits_with_attachment_and_hr_reviews(client_for, world, pub, med
         url("explanation_submit", pk=request.pk),
         {"text": "说明", "attachment": SimpleUploadedFile("a.pdf", b"#!/bin/sh\n")},
     )
-    assert response.status_code == 400 and "not the kind of file" in response.content.decode()
+    assert response.status_code == 400 and "is not really a PDF file" in response.content.decode()
     response = head.post(url("explanation_submit", pk=request.pk), {"text": ""})
     assert response.status_code == 400
     response = head.post(

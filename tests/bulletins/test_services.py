@@ -4,9 +4,11 @@ explanation requests (created once), submitting and reviewing explanations, the 
 who may do each, and the audit trail."""
 
 import datetime
+import io
 import threading
 from decimal import Decimal as D
 
+import openpyxl
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -412,7 +414,9 @@ def test_the_head_submits_with_an_attachment_and_again_until_reviewed(world, ran
 
 def test_an_xlsx_attachment_is_taken(world, ranked, media):
     request = request_of(published(ranked, world), world.a)
-    xlsx = SimpleUploadedFile("数据.xlsx", b"PK\x03\x04" + b"\0" * 60)
+    workbook = io.BytesIO()
+    openpyxl.Workbook().save(workbook)
+    xlsx = SimpleUploadedFile("数据.xlsx", workbook.getvalue())
     request = services.explanation_submit(
         actor=world.users["head_a"], request=request, text="见附表。", attachment=xlsx
     )

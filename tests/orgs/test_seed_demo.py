@@ -175,3 +175,9 @@ def test_demo_accepts_pilots_in_three_batches(seeded):
     assert len(board.rows) == 18
     assert [i.code for i in board.missing] == ["JG022", "JG028", "JG033"]
     assert [row.institution.code for row in board.lagging] == ["JG034"]
+
+
+def test_the_demo_password_passes_the_password_rules():
+    from django.contrib.auth.password_validation import validate_password
+
+    validate_password(DEMO_PASSWORD)  # raises ValidationError if the rules refuse it

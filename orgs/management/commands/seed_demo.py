@@ -18,7 +18,7 @@ from orgs.models import (
     User,
 )
 
-DEMO_PASSWORD = "demo1234"  # noqa: S105 — demo accounts only; documented in README.md
+DEMO_PASSWORD = "demo-2026-jx"  # noqa: S105 — demo accounts only; documented in README.md
 
 DEPARTMENTS = [
     ("AQSC", "安全生产科"),
