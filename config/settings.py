@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "letters",
     "bulletins",
     "dashboard",
+    "ops",
 ]
 
 MIDDLEWARE = [

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
-from orgs.management.commands.seed_demo import DEPARTMENTS, GIVEN, POSTS, SURNAMES
+from ops.demo.orgs import DEPARTMENTS, GIVEN, POSTS, SURNAMES
 from orgs.models import (
     AssessmentGroup,
     Employee,

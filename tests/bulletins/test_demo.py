@@ -1,6 +1,7 @@
-"""seed_demo's bulletins (bulletins/demo.py): snapshots for every month of 2026 so far, a published
-monthly bulletin whose explanation requests are in every state (one overdue, one submitted, one
-reviewed), and a draft weekly bulletin; all through the services, and left alone on a second run."""
+"""seed_demo's bulletins (ops/demo/bulletins.py): snapshots for every month of 2026 so far, a
+published monthly bulletin whose explanation requests are in every state (one overdue, one
+submitted, one reviewed), and a draft weekly bulletin; all through the services, and left alone
+on a second run."""
 
 import datetime
 

@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.db.models import Count
 from django.test import Client
 
-from orgs.management.commands.seed_demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from ops.demo.orgs import DEMO_ACCOUNTS, DEMO_PASSWORD
 from orgs.models import AssessmentGroup, Employee, Institution, Role, ScoringDepartment, User
 
 

@@ -8,11 +8,10 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from appraisal import services
+from appraisal.models import LedgerEntry, Scheme
+from appraisal.recompute import year_results_recompute
 from orgs.models import Institution, Role, ScoringDepartment, User
-
-from . import services
-from .models import LedgerEntry, Scheme
-from .recompute import year_results_recompute
 
 DEMO_YEAR = 2026
 
@@ -66,7 +65,7 @@ def _scorer(department: ScoringDepartment) -> User:
 def seed_year(*, hr: User) -> Scheme | None:
     if Scheme.objects.filter(year=DEMO_YEAR).exists():
         return None
-    rng = random.Random(DEMO_YEAR)  # noqa: S311 — deterministic demo data, not security
+    rng = random.Random(DEMO_YEAR)
     departments = {d.code: d for d in ScoringDepartment.objects.all()}
     scheme = services.scheme_create(actor=hr, year=DEMO_YEAR)
     for order, (code, part, name, max_points, method, dept, applies) in enumerate(INDICATORS):

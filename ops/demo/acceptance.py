@@ -1,6 +1,6 @@
 """Demo acceptance for seed_demo, over its 18 pilot institutions JG017–JG034, whose October 2026
-payroll payroll/demo.py confirmed (so a November batch's payroll criterion is met), entered through
-the services like real work (checked and audited):
+payroll ops/demo/payroll.py confirmed (so a November batch's payroll criterion is met),
+entered through the services like real work (checked and audited):
 
 * the default standard: four items ticked on site and 工资按系统发放, checked from payroll;
 * team 验收一组: the demo `acceptance` user and `hr`;
@@ -20,11 +20,10 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from acceptance import services
+from acceptance.models import Inspection, Standard, StandardItem, Team, week_start
+from acceptance.tasks import flag_missing_reports
 from orgs.models import Institution, Role, Stage, User
-
-from . import services
-from .models import Inspection, Standard, StandardItem, Team, week_start
-from .tasks import flag_missing_reports
 
 TEAM = "验收一组"
 BATCHES = [

@@ -9,9 +9,8 @@ from decimal import Decimal
 from django.db import transaction
 
 from orgs.models import Employee, Institution, User
-
-from . import services
-from .models import PayPolicy
+from payroll import services
+from payroll.models import PayPolicy
 
 DEMO_YEAR = 2026
 PER_CAPITA = {

@@ -1,11 +1,10 @@
-"""Deterministic, realistic demo data (docs/DEMO.md). Safe to run again: everything is keyed on
-its code, staff number or username, so a second run updates in place and duplicates nothing."""
+"""The demo organisation: scoring departments, groups, institutions, heads, employees and one
+account per role (README.md). Deterministic, realistic demo data. Safe to run again: everything
+is keyed on its code, staff number or username, so a second run updates in place and duplicates
+nothing."""
 
 import random
 from decimal import Decimal
-
-from django.core.management.base import BaseCommand
-from django.db import transaction
 
 from orgs.models import (
     AssessmentGroup,
@@ -105,36 +104,6 @@ DEMO_ACCOUNTS = [
     ("payroll", "杨丽", Role.PAYROLL),
     ("auditor", "赵刚", Role.AUDITOR),
 ]
-
-
-class Command(BaseCommand):
-    help = "Load deterministic demo data (institutions, groups, employees, one account per role)."
-
-    def handle(self, *args, **options):
-        with transaction.atomic():
-            counts = seed()
-        # The appraisal year goes through the services, which queue a recompute on commit.
-        from acceptance.demo import seed_acceptance
-        from appraisal.demo import seed_year
-        from bulletins.demo import seed_bulletins
-        from letters.demo import seed_letters
-        from payroll.demo import seed_payroll
-
-        hr = User.objects.get(username="hr")
-        seed_year(hr=hr)
-        seed_payroll(hr=hr)
-        seed_letters(hr=hr)
-        seed_acceptance(hr=hr)
-        seed_bulletins(hr=hr)
-        counts["users"] = User.objects.count()
-        self.stdout.write(
-            self.style.SUCCESS(
-                "Demo data ready: {institutions} institutions in {groups} groups, {employees} "
-                "employees, {users} accounts (demo password: {pw}).".format(
-                    pw=DEMO_PASSWORD, **counts
-                )
-            )
-        )
 
 
 def _person_name(rng: random.Random) -> str:

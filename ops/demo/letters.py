@@ -1,4 +1,4 @@
-"""Demo letters for seed_demo, over the open 2026 year of appraisal/demo.py: a letter in every
+"""Demo letters for seed_demo, over the open 2026 year of ops/demo/appraisal.py: a letter in every
 state, entered through the services (signed with the demo password, audited like real work).
 
 * every grouped institution's head has their letter issued;
@@ -18,17 +18,17 @@ from django.db import transaction
 
 from appraisal.models import Scheme, Target
 from appraisal.services import target_save
-from orgs.management.commands.seed_demo import DEMO_PASSWORD
+from letters import services
+from letters.models import Letter
+from ops.demo.orgs import DEMO_PASSWORD
 from orgs.models import Institution, User
-
-from . import services
-from .models import Letter
 
 DEMO_YEAR = 2026
 # Where the demo signatures came from (the pages record the browser's address).
 DEMO_ADDRESS = "10.8.1.21"
-# JG001's targets on the business indicators of group 1 (appraisal/demo.py): absolute amounts, so
-# they are decomposed in parts. Version 1 had revenue at 11500, raised to 12000 mid-year.
+# JG001's targets on the business indicators of group 1 (ops/demo/appraisal.py): absolute
+# amounts, so they are decomposed in parts. Version 1 had revenue at 11500, raised to 12000
+# mid-year.
 JG001_OUTPUT = Decimal("8600")  # YW11 生产任务完成
 JG001_REVENUE_V1 = Decimal("11500")  # YW12 营业收入
 JG001_REVENUE = Decimal("12000")

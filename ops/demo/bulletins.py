@@ -1,5 +1,5 @@
-"""Demo bulletins for seed_demo, over the open 2026 year of appraisal/demo.py, after the letters and
-acceptance demos (so unsigned letters and missing weekly reports show as warnings):
+"""Demo bulletins for seed_demo, over the open 2026 year of ops/demo/appraisal.py, after the
+letters and acceptance demos (so unsigned letters and missing weekly reports show as warnings):
 
 * monthly snapshots from January 2026 to the current month: the current month is taken with the
   service from the current results; the earlier months are derived from them deterministically
@@ -22,13 +22,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from appraisal.models import Grade, Result, Scheme
-
-from . import rules, services
-from .models import Bulletin, ExplanationRequest, Snapshot, policy_for
+from bulletins import rules, services
+from bulletins.models import Bulletin, ExplanationRequest, Snapshot, policy_for
 
 DEMO_YEAR = 2026
 ZERO = Decimal("0")
-# The veto of the demo ledger (appraisal/demo.py) is counted from this many months ago.
+# The veto of the demo ledger (ops/demo/appraisal.py) is counted from this many months ago.
 VETO_MONTHS_AGO = 2
 SUBMITTED_TEXT = (
     "本月排名靠后，主要原因是重点项目推进滞后、两项督查问题整改逾期。"
@@ -55,7 +54,7 @@ def _derived_month(
         "execution": scheme.execution_max,
     }
     for r in results:
-        rng = random.Random(f"{r.institution_id}-demo-trend")  # noqa: S311 — demo data
+        rng = random.Random(f"{r.institution_id}-demo-trend")
         drift = (Decimal(rng.randint(-36, 36)) / 2 * months_back / 6).quantize(Decimal("0.01"))
         parts = {name: getattr(r, name) for name in maxima}
         # A gain goes where a part has room below its max, a loss comes off execution capacity.
