@@ -131,7 +131,7 @@ def run_once(args) -> int:
         from django.core.management import call_command
 
         from benchmarks.common import Context
-        from orgs.scale import scale_seed
+        from ops.scale import scale_seed
 
         started = time.perf_counter()
         call_command("migrate", verbosity=0)

@@ -14,9 +14,9 @@ from django.db.models import Sum
 
 from appraisal.models import EntryDecision, LedgerEntry, Result, ResultSet, Scheme
 from appraisal.services import scheme_check
+from ops.scale import PASSWORD
+from ops.scale.org import DEPARTMENTS
 from orgs.models import AssessmentGroup, Employee, GroupPrize, Institution, Role, User
-from orgs.scale import PASSWORD
-from orgs.scale.org import DEPARTMENTS
 from payroll import distribution
 from payroll.models import IndividualGrade, PayPolicy, PayrollLine, PayrollRun
 

@@ -4,7 +4,7 @@ Thousands of institutions, hundreds of thousands of employees and a million ledg
 written in bulk — `bulk_create` in large batches, and PostgreSQL's COPY for the big tables
 (employees, ledger entries, grades; see rows.py) — not through the services, which audit and
 check one row at a time and would take hours. The data is still valid as the services would have
-it: the same shapes as seed_demo and appraisal/payroll demo data (org.py, year.py, pay.py), the
+it: the same shapes as seed_demo's (ops/demo/) in org.py, year.py and pay.py, the
 database's constraints check every row, and what follows the seed goes through the real code:
 `year_results_recompute` computes the results, and the payroll month is computed and confirmed
 per institution with `payroll_run_compute` and `payroll_run_confirm`.

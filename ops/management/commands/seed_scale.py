@@ -1,10 +1,10 @@
-"""Fill an empty database with a group at scale, for benchmarks (orgs/scale/, benchmarks/README.md):
+"""Fill an empty database with a group at scale, for benchmarks (ops/scale/, benchmarks/README.md):
 institutions of very different sizes, their employees, an open year with a full ledger, its
 results, pay policies and a confirmed payroll month. Prints how long each phase took."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from orgs.scale import PASSWORD, ScaleRefused, scale_seed
+from ops.scale import PASSWORD, ScaleRefused, scale_seed
 
 
 def _positive(value: str) -> int:

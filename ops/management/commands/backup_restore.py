@@ -1,11 +1,11 @@
 """Restore a backup archive into the configured (empty) database and MEDIA_ROOT, then compare
-the result with the archive's manifest (orgs/backup.py, docs/DEPLOYMENT.md)."""
+the result with the archive's manifest (ops/backup.py, docs/DEPLOYMENT.md)."""
 
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from orgs.backup import BackupError, archive_read, backup_restore
+from ops.backup import BackupError, archive_read, backup_restore
 
 
 class Command(BaseCommand):

@@ -1,9 +1,9 @@
 """Write one backup archive: the database, every file under MEDIA_ROOT and a manifest with
-checksums (orgs/backup.py, docs/DEPLOYMENT.md)."""
+checksums (ops/backup.py, docs/DEPLOYMENT.md)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from orgs.backup import BackupError, backup_create
+from ops.backup import BackupError, backup_create
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""Backup and restore (orgs/backup.py, docs/DEPLOYMENT.md): a backup of real data, restored by a
+"""Backup and restore (ops/backup.py, docs/DEPLOYMENT.md): a backup of real data, restored by a
 separate process into an EMPTY database (PostgreSQL: a fresh `bench_backup_<random>` database;
 SQLite: a new file) and a new MEDIA_ROOT, reads back the same row counts, results, ledger sums,
 payroll and evidence bytes. A damaged archive, a non-empty target, an unsafe member name and the
@@ -28,7 +28,7 @@ from django.db import connection
 from appraisal import services as appraisal_services
 from appraisal.models import LedgerEntry, Scheme
 from appraisal.recompute import year_results_recompute
-from orgs import backup
+from ops import backup
 from payroll import services as payroll_services
 
 from ..appraisal.conftest import year  # noqa: F401 — fixture: the open 2026 year
@@ -109,7 +109,7 @@ def shell(env: dict, code: str) -> str:
 def restored_snapshot(env: dict) -> dict:
     out = shell(
         env,
-        "import json; from tests.orgs.test_backup import snapshot; "
+        "import json; from tests.ops.test_backup import snapshot; "
         "print('SNAPSHOT=' + json.dumps(snapshot()))",
     )
     line = next(line for line in out.splitlines() if line.startswith("SNAPSHOT="))
