@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.core.cache import cache
 from django.core.mail import send_mail
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -16,18 +15,12 @@ from django.utils.translation import gettext as _
 from appraisal.models import Scheme
 
 from .models import Letter
+from .reminders import reminded_record, reminder_claim, reminder_claim_release
 from .selectors import REMINDER_AFTER_DAYS, days_since
 from .services import letters_unsigned
 
 log = logging.getLogger(__name__)
 
-# Claimed (cache.add) when a letter is reminded on a day: the claim makes a second run that day
-# a no-op. Kept two days so it outlives the day it guards in every time zone.
-REMINDED_ON_KEY = "letters:reminded:{letter}:{day}"
-REMINDED_ON_TTL = 2 * 24 * 3600
-# When a letter was last reminded, for the in-app notice (letters.selectors.letters_waiting).
-LAST_REMINDED_KEY = "letters:last-reminded:{letter}"
-LAST_REMINDED_TTL = 60 * 24 * 3600
 REMINDED_SCHEMES = (Scheme.Status.OPEN, Scheme.Status.REVIEW)
 
 
@@ -35,12 +28,6 @@ def email_configured() -> bool:
     """Whether the deployment names a mail server. Django's own default EMAIL_HOST is
     "localhost", which is not a decision to send mail, so only an explicit setting counts."""
     return settings.is_overridden("EMAIL_HOST") and bool(settings.EMAIL_HOST)
-
-
-def last_reminded(letter_ids: list[int]) -> dict[int, str]:
-    """{letter id: ISO time of its last reminder} for the letters reminded recently."""
-    keys = {LAST_REMINDED_KEY.format(letter=pk): pk for pk in letter_ids}
-    return {keys[k]: v for k, v in cache.get_many(list(keys)).items()} if keys else {}
 
 
 def _email(letter: Letter, days: int) -> None:
@@ -80,19 +67,16 @@ def remind_unsigned() -> dict:
             issued_at__lt=now - timedelta(days=REMINDER_AFTER_DAYS)
         )
         for letter in waiting:
-            claim = REMINDED_ON_KEY.format(letter=letter.pk, day=day)
-            if not cache.add(claim, now.isoformat(), REMINDED_ON_TTL):
+            if not reminder_claim(letter.pk, day=day, at=now.isoformat()):
                 continue  # already reminded today
             if mail and letter.signer.email:
                 try:
                     _email(letter, days_since(letter.issued_at, now))
                 except Exception:
-                    cache.delete(claim)  # a retry sends it again
+                    reminder_claim_release(letter.pk, day=day)  # a retry sends it again
                     raise
                 emailed += 1
-            cache.set(
-                LAST_REMINDED_KEY.format(letter=letter.pk), now.isoformat(), LAST_REMINDED_TTL
-            )
+            reminded_record(letter.pk, at=now.isoformat())
             reminded.append(letter.pk)
     if reminded:
         log.info("Reminded %d unsigned letters (%d by e-mail).", len(reminded), emailed)
