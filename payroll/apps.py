@@ -7,3 +7,8 @@ class PayrollConfig(AppConfig):
 
     name = "payroll"
     verbose_name = _("Payroll")
+
+    def ready(self):
+        # payroll.services queues payroll.refresh_draft_runs by name; the worker's autodiscovery
+        # registers it there, and this registers it in every other process (web, shell, commands).
+        from . import tasks  # noqa: F401

@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
+from celery import current_app
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -30,6 +31,8 @@ from .models import (
 )
 
 ZERO = Decimal("0")
+# payroll.tasks.refresh_draft_runs, queued by its registered name (see _refresh_drafts).
+REFRESH_DRAFTS_TASK = "payroll.refresh_draft_runs"
 POLICY_FIELDS = ("per_capita", "basic_ratio", "settlement_month", "formal_staff")
 
 
@@ -504,9 +507,11 @@ def payroll_run_mark_exported(*, actor: User | None, run: PayrollRun) -> Payroll
 
 
 def _refresh_drafts(institution_id: int) -> None:
-    from .tasks import refresh_draft_runs
-
-    transaction.on_commit(lambda: refresh_draft_runs.delay([institution_id]))
+    # By name, since payroll.tasks imports this module. PayrollConfig.ready() registers the task
+    # in every process, and the registry raises NotRegistered for a name it lacks instead of
+    # handing it to the broker, which would bypass CELERY_TASK_ALWAYS_EAGER.
+    task = current_app.tasks[REFRESH_DRAFTS_TASK]
+    transaction.on_commit(lambda: task.delay([institution_id]))
 
 
 # --- Paid wages and reconciliation ---------------------------------------------------------------

@@ -1,5 +1,9 @@
 """Celery tasks of payroll. They take ids and are idempotent: recomputing a draft replaces its
-lines, and a confirmed run is never touched, so a retried task never pays twice."""
+lines, and a confirmed run is never touched, so a retried task never pays twice.
+
+payroll.services queues `payroll.refresh_draft_runs` by name (this module imports the services).
+The month's export, `payroll.export_month`, is defined beside its job records in
+payroll/transfer/jobs.py; the worker finds it through config/celery.py's autodiscovery."""
 
 import datetime
 
@@ -11,7 +15,6 @@ from orgs.models import Institution
 
 from . import services
 from .models import PayPolicy, PayrollRun
-from .transfer.jobs import export_month  # noqa: F401 — registers payroll.export_month
 
 
 @shared_task(name="payroll.refresh_draft_runs")

@@ -4,6 +4,8 @@ started here runs it against the test database, and the result comes back throug
 Skipped only where no Redis answers; CI sets REQUIRE_REDIS=1, which turns the skip into a failure.
 """
 
+import ast
+import json
 import os
 import subprocess
 import sys
@@ -85,6 +87,64 @@ def test_task_round_trip_through_a_real_worker(worker):
     # The worker read the same database the test wrote.
     assert answer["institutions"] == 3
     assert result.status == "SUCCESS"
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_payroll_tasks_outside_a_tasks_module_reach_the_worker(worker):
+    """payroll.services queues payroll.refresh_draft_runs by name, and payroll.export_month lives in
+    payroll/transfer/jobs.py, which no tasks module imports: the worker finds both."""
+    client, queue = worker
+    refreshed = client.send_task("payroll.refresh_draft_runs", args=[[]], queue=queue)
+    assert refreshed.get(timeout=90) == {"recomputed": 0, "refused": {}}
+    job = uuid.uuid4().hex
+    exported = client.send_task("payroll.export_month", args=[job, "2026-01-01", 0], queue=queue)
+    assert exported.get(timeout=90)["error"] == "permission denied"  # no such user
+
+
+def declared_task_names() -> set[str]:
+    """The name of every `@shared_task(name=...)` in the project's packages."""
+    names = set()
+    for package in ROOT.iterdir():
+        if not (package / "__init__.py").exists() or package.name in {"tests", "benchmarks"}:
+            continue
+        for path in package.rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "shared_task":
+                    names |= {k.value.value for k in node.keywords if k.arg == "name"}
+    return names
+
+
+REGISTERED = """
+import json
+import django
+
+django.setup()
+from config.celery import app
+
+web = sorted(app.tasks)
+app.loader.import_default_modules()  # what a worker does when it starts
+print("TASKS=" + json.dumps({"web": web, "worker": sorted(app.tasks)}))
+"""
+
+
+def test_every_task_is_registered_where_it_is_queued():
+    """In a fresh interpreter, where no test has imported anything: Django's start registers the
+    tasks queued by name (Celery would otherwise hand an unknown name to the broker, ignoring
+    CELERY_TASK_ALWAYS_EAGER), and a worker's start registers every task the project declares."""
+    declared = declared_task_names()
+    assert {"payroll.refresh_draft_runs", "payroll.export_month", "orgs.ping"} <= declared
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    completed = subprocess.run(
+        [sys.executable, "-c", REGISTERED], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert completed.returncode == 0, completed.stderr
+    line = next(x for x in completed.stdout.splitlines() if x.startswith("TASKS="))
+    registered = json.loads(line.removeprefix("TASKS="))
+    assert "payroll.refresh_draft_runs" in registered["web"]
+    assert sorted(declared - set(registered["worker"])) == []
+    beat = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert sorted(beat - set(registered["worker"])) == []
 
 
 def test_eager_mode_runs_in_process_without_a_broker(db):

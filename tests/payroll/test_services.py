@@ -145,6 +145,30 @@ def test_retried_tasks_never_pay_twice(world, paid_year):
     assert PayrollLine.objects.filter(run__institution=world.a, run__month=JAN).count() == 3
 
 
+def test_a_policy_change_refreshes_the_drafts_at_the_commit(
+    world, paid_year, django_capture_on_commit_callbacks
+):
+    """payroll.services queues payroll.refresh_draft_runs by its registered name, at the commit;
+    eagerly (the embedded default, and the test runs in CI) the task runs then, in-process."""
+    run = services.payroll_run_compute(actor=None, institution=world.a, month=JAN)
+    assert run.basic_pool == D("5400.00")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        services.policy_save(
+            actor=world.users["hr"],
+            year=2026,
+            institution=world.a,
+            per_capita=D("48000"),
+            basic_ratio=D("0.6"),
+            settlement_month=MAR27,
+        )
+        run.refresh_from_db()
+        assert run.basic_pool == D("5400.00")  # nothing before the commit
+    assert len(callbacks) == 1
+    run.refresh_from_db()
+    assert run.status == PayrollRun.Status.DRAFT
+    assert run.basic_pool == D("7200.00")  # 3 × 48,000 × 0.6 ÷ 12
+
+
 def test_only_hr_and_bound_officers_run_payroll(world, paid_year):
     with pytest.raises(PermissionDenied):
         services.payroll_run_compute(actor=world.users["payroll"], institution=world.b, month=JAN)
