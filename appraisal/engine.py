@@ -105,7 +105,9 @@ class InstitutionInput:
     group: str | None
     indicators: list[IndicatorRule]  # the indicators that apply to this institution
     tallies: Mapping[tuple[str, Period], Decimal] = field(default_factory=dict)  # signed sums
-    targets: Mapping[str, Target] = field(default_factory=dict)
+    # A completion-ratio indicator's target and figures per half-year: (code, H1) by 30 June,
+    # (code, H2) the whole year, cumulative.
+    targets: Mapping[tuple[str, Period], Target] = field(default_factory=dict)
     bonus: Decimal = ZERO  # counted bonus points (加分), before the cap
     veto: Decimal = ZERO  # counted veto deductions (一票否决类扣分), positive
     previous_grade: Grade | None = None  # last year's grade, for 诫勉谈话
@@ -136,6 +138,10 @@ class InstitutionOutcome:
     gap_to_next_prize: Decimal | None = None
     gap_to_above: Decimal | None = None
     margin_below: Decimal | None = None
+    # The mid-year standing: H1's common and business scores, what is scored so far of the rest.
+    h1_total: Decimal = ZERO
+    h1_grade: Grade = Grade.UNQUALIFIED
+    h1_rank: int | None = None
 
     @property
     def parts(self) -> dict[Part, Decimal]:
@@ -185,23 +191,24 @@ def institution_compute(rules: Rules, data: InstitutionInput) -> InstitutionOutc
     scores: dict[tuple[str, Period], Decimal] = {}
     halves: dict[tuple[Part, Period], Decimal] = defaultdict(lambda: ZERO)
     for rule in data.indicators:
-        target = data.targets.get(rule.code)
         for period in periods_of(rule.part):
+            target = data.targets.get((rule.code, period))
             score = indicator_score(rule, data.tallies.get((rule.code, period), ZERO), target)
             scores[(rule.code, period)] = score
             halves[(rule.part, period)] += score
-    annual = {}
-    for part in Part:
-        if part == Part.EXECUTION:
-            annual[part] = round_points(halves[(part, Period.YEAR)])
-        else:
-            annual[part] = round_points((halves[(part, Period.H1)] + halves[(part, Period.H2)]) / 2)
+    annual = annual_parts(halves)
     bonus = round_points(min(max(data.bonus, ZERO), rules.bonus_cap))
     veto = round_points(max(data.veto, ZERO))
     vetoed = veto >= rules.veto_line
     total = sum(annual.values(), ZERO) + bonus - veto
-    qualified = not vetoed and total >= rules.qualify_line
-    grade = Grade.QUALIFIED if qualified else Grade.UNQUALIFIED
+    grade = _grade(rules, total, vetoed)
+    h1_total = (
+        round_points(halves[(Part.COMMON, Period.H1)])
+        + round_points(halves[(Part.BUSINESS, Period.H1)])
+        + annual[Part.EXECUTION]
+        + bonus
+        - veto
+    )
     return InstitutionOutcome(
         code=data.code,
         group=data.group,
@@ -219,7 +226,47 @@ def institution_compute(rules: Rules, data: InstitutionInput) -> InstitutionOutc
         yellow_card=grade == Grade.UNQUALIFIED,
         admonition=grade == Grade.UNQUALIFIED and data.previous_grade == Grade.UNQUALIFIED,
         gap_to_qualify=None if vetoed else max(ZERO, rules.qualify_line - total),
+        h1_total=h1_total,
+        h1_grade=_grade(rules, h1_total, vetoed),
     )
+
+
+def annual_parts(halves: Mapping[tuple[Part, Period], Decimal]) -> dict[Part, Decimal]:
+    """Each part's annual score from its unrounded period sums: the mean of H1 and H2 for the
+    half-year parts, the year's sum for execution capacity; each rounded half-up to 2 decimals."""
+    annual = {}
+    for part in Part:
+        if part == Part.EXECUTION:
+            annual[part] = round_points(halves.get((part, Period.YEAR), ZERO))
+        else:
+            h1, h2 = halves.get((part, Period.H1), ZERO), halves.get((part, Period.H2), ZERO)
+            annual[part] = round_points((h1 + h2) / 2)
+    return annual
+
+
+def _grade(rules: Rules, total: Decimal, vetoed: bool) -> Grade:
+    """Vetoed → 不合格; total ≥ the qualify line → 合格; otherwise 不合格."""
+    return Grade.QUALIFIED if not vetoed and total >= rules.qualify_line else Grade.UNQUALIFIED
+
+
+def self_assessment_total(
+    official: InstitutionOutcome,
+    self_scores: Mapping[tuple[str, Period], Decimal],
+    covered: Iterable[tuple[str, Period]],
+    parts: Mapping[str, Part],
+) -> Decimal:
+    """The total the institution gives itself, compared like with like: its official result with
+    each indicator and period it self-assessed (自评) replaced by its own score, then the parts,
+    bonus and veto deductions as in the official total. What it did not self-assess counts as
+    officially scored, so a self-assessment of one indicator is compared on that indicator alone.
+    `parts` maps each indicator code to its part; `covered` pairs not applying are ignored."""
+    halves: dict[tuple[Part, Period], Decimal] = defaultdict(lambda: ZERO)
+    replaced = {key for key in covered if key in official.indicator_scores and key in self_scores}
+    for (code, period), score in official.indicator_scores.items():
+        mine = self_scores[(code, period)] if (code, period) in replaced else score
+        halves[(parts[code], period)] += mine
+    annual = annual_parts(halves)
+    return sum(annual.values(), ZERO) + official.bonus - official.veto
 
 
 # --- A group -------------------------------------------------------------------------------------
@@ -247,6 +294,11 @@ def group_rank(outcomes: list[InstitutionOutcome], prizes: Iterable[PrizeTier]) 
         o.rank = r
     for o, r in zip(vetoed, competition_ranks([o.total for o in vetoed]), strict=True):
         o.rank = len(standing) + r
+    # The mid-year ranking: the same rule on the H1 totals (prizes are annual only).
+    for o, r in zip(standing, competition_ranks([o.h1_total for o in standing]), strict=True):
+        o.h1_rank = r
+    for o, r in zip(vetoed, competition_ranks([o.h1_total for o in vetoed]), strict=True):
+        o.h1_rank = len(standing) + r
 
     bounds = []  # (level, last rank that wins it, amount)
     last = 0

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from orgs.models import Institution, ScoringDepartment
 
 from .access import indicators_scored_by
-from .models import Indicator, Method, Scheme, Target
+from .models import HalfYear, Indicator, Method, Scheme, Target
 from .services import (
     INDICATOR_FIELDS,
     SCHEME_SETTINGS,
@@ -101,7 +101,8 @@ class IndicatorForm(forms.Form):
 
 
 class TargetForm(forms.Form):
-    """One institution's target on a completion-ratio indicator of the year."""
+    """One institution's target and figures on a completion-ratio indicator of the year, for one
+    half-year (上半年 by 30 June; 下半年 the whole year, cumulative)."""
 
     # What a scorer may report; the rest of a target is HR's.
     REPORTED_FIELDS = ("actual_value", "completed_on")
@@ -127,7 +128,15 @@ class TargetForm(forms.Form):
             label=_("Institution"), queryset=Institution.objects.order_by("code")
         )
         self.fields["institution"].label_from_instance = _code_and_name
+        self.fields["period"] = forms.ChoiceField(
+            label=_("Period"),
+            choices=HalfYear.choices,
+            initial=target.period if target is not None else HalfYear.H2,
+            help_text=_("First half: by 30 June. Second half: the whole year, cumulative."),
+        )
         self.fields.update(forms.fields_for_model(Target, fields=TARGET_FIELDS))
+        self.fields["kind"].required = False
+        self.fields["kind"].help_text = _("Left blank: what the indicator's method measures.")
         for name in ("deadline", "completed_on"):
             self.fields[name].widget = DATE_INPUT
         if reporting:
@@ -147,8 +156,13 @@ class TargetForm(forms.Form):
         return data
 
     def target_fields(self) -> dict:
+        """What target_save is given besides indicator and institution: the period and the
+        fields this user may set (a blank kind is left to the service)."""
         names = self.REPORTED_FIELDS if self.reporting else TARGET_FIELDS
-        return {name: self.cleaned_data[name] for name in names}
+        fields = {name: self.cleaned_data[name] for name in names}
+        if not fields.get("kind", True):
+            del fields["kind"]
+        return {"period": self.cleaned_data["period"], **fields}
 
 
 class DecisionForm(forms.Form):

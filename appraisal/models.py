@@ -36,6 +36,13 @@ class Method(models.TextChoices):
     RATIO = engine.Method.RATIO, _("Completion ratio")  # 完成率
 
 
+class HalfYear(models.TextChoices):
+    """The periods a completion-ratio target is set and scored for."""
+
+    H1 = engine.Period.H1, _("First half")  # 上半年: by 30 June
+    H2 = engine.Period.H2, _("Second half")  # 下半年: the whole year, cumulative
+
+
 class Direction(models.TextChoices):
     HIGHER = engine.Direction.HIGHER, _("Higher is better")
     LOWER = engine.Direction.LOWER, _("Lower is better")
@@ -174,7 +181,9 @@ class Indicator(models.Model):
 
 
 class Target(models.Model):
-    """An institution's target on an indicator, and the actual value it reported."""
+    """An institution's target on a completion-ratio indicator for one half-year, and what it
+    achieved: 上半年 by 30 June, 下半年 the whole year, cumulative (DESIGN.md §2). H1 is scored on
+    H1's figures, H2 on the whole year's; the letter states the whole year's (H2) target."""
 
     class Kind(models.TextChoices):
         ABSOLUTE = "absolute", _("Absolute amount")  # 绝对量
@@ -184,6 +193,7 @@ class Target(models.Model):
 
     indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="targets")
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="targets")
+    period = models.CharField(_("period"), max_length=8, choices=HalfYear.choices)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     unit = models.CharField(_("unit"), max_length=16, blank=True)
     target_value = models.DecimalField(
@@ -199,11 +209,14 @@ class Target(models.Model):
         verbose_name = _("target")
         verbose_name_plural = _("targets")
         constraints = [
-            models.UniqueConstraint(fields=["indicator", "institution"], name="target_unique"),
+            models.UniqueConstraint(
+                fields=["indicator", "institution", "period"], name="target_unique_per_half"
+            ),
+            models.CheckConstraint(condition=Q(period__in=["h1", "h2"]), name="target_half_year"),
         ]
 
     def __str__(self):
-        return f"{self.institution} · {self.indicator}"
+        return f"{self.institution} · {self.indicator} · {self.get_period_display()}"
 
     def as_engine(self) -> engine.Target:
         return engine.Target(
@@ -381,6 +394,13 @@ class Result(models.Model):
     margin_below = models.DecimalField(**POINTS, null=True, blank=True)
     self_total = models.DecimalField(**POINTS, null=True, blank=True)
     self_gap_flag = models.BooleanField(default=False)
+    # The half-year standing (mid-year ranking, docs/SCORING.md): 公共目标 and 业务目标 their H1
+    # scores, 执行力建设, 加分 and 否决扣分 as scored so far; ranked in the group, vetoed last.
+    h1_total = models.DecimalField(_("first-half total"), **POINTS, default=Decimal("0"))
+    h1_rank = models.PositiveIntegerField(_("first-half rank"), null=True, blank=True)
+    h1_grade = models.CharField(
+        _("first-half grade"), max_length=16, choices=Grade.choices, blank=True
+    )
 
     class Meta:
         verbose_name = _("result")

@@ -88,11 +88,18 @@ def year_inputs(scheme: Scheme, *, official: bool = True) -> list[engine.Institu
     ):
         extras[row["institution_id"]][row["kind"]] = row["points"]
 
-    targets: dict[int, dict[str, engine.Target]] = defaultdict(dict)
+    targets: dict[int, dict[tuple[str, engine.Period], engine.Target]] = defaultdict(dict)
     for target in Target.objects.filter(indicator__scheme=scheme).only(
-        "institution_id", "indicator_id", "target_value", "actual_value", "deadline", "completed_on"
+        "institution_id",
+        "indicator_id",
+        "period",
+        "target_value",
+        "actual_value",
+        "deadline",
+        "completed_on",
     ):
-        targets[target.institution_id][rules[target.indicator_id].code] = target.as_engine()
+        key = (rules[target.indicator_id].code, engine.Period(target.period))
+        targets[target.institution_id][key] = target.as_engine()
 
     previous = dict(
         Result.objects.filter(scheme__year=scheme.year - 1).values_list("institution_id", "grade")
@@ -115,6 +122,27 @@ def year_inputs(scheme: Scheme, *, official: bool = True) -> list[engine.Institu
     ]
 
 
+def self_assessed(scheme: Scheme) -> dict[str, set[tuple[str, engine.Period]]]:
+    """Per institution code, the indicators and periods it self-assessed (自评): those with a
+    self-assessment entry that is neither a correction nor corrected. One query."""
+    covered: dict[str, set[tuple[str, engine.Period]]] = defaultdict(set)
+    rows = (
+        LedgerEntry.objects.filter(
+            scheme=scheme,
+            is_official=False,
+            kind=LedgerEntry.Kind.INDICATOR,
+            reverses__isnull=True,
+            reversed_by__isnull=True,
+        )
+        .values_list("institution__code", "indicator__code", "period")
+        .distinct()
+        .order_by()
+    )
+    for institution, indicator, period in rows:
+        covered[institution].add((indicator, engine.Period(period)))
+    return covered
+
+
 def year_prizes() -> dict[str, list[engine.PrizeTier]]:
     prizes: dict[str, list[engine.PrizeTier]] = defaultdict(list)
     for group_code, level, winners, amount in GroupPrize.objects.values_list(
@@ -134,15 +162,15 @@ def year_results_recompute(*, scheme_id: int) -> ResultSet:
         mark = ledger_mark(scheme.pk)
         rules = scheme.rules()
         outcomes = engine.year_compute(rules, year_inputs(scheme), year_prizes())
-        has_self = set(
-            LedgerEntry.objects.filter(scheme=scheme, is_official=False)
-            .values_list("institution__code", flat=True)
-            .distinct()
-        )
+        covered = self_assessed(scheme)
         # A self total is shown only where there are self-assessments (a few institutions):
         # the engine's parts are per institution, so the others need not be computed.
-        self_inputs = [i for i in year_inputs(scheme, official=False) if i.code in has_self]
-        self_totals = {o.code: o for o in engine.year_compute(rules, self_inputs, {})}
+        self_inputs = [i for i in year_inputs(scheme, official=False) if i.code in covered]
+        self_scores = {
+            o.code: o.indicator_scores for o in engine.year_compute(rules, self_inputs, {})
+        }
+        parts = dict(Indicator.objects.filter(scheme=scheme).values_list("code", "part").order_by())
+        parts = {code: engine.Part(part) for code, part in parts.items()}
         ids = dict(Institution.objects.filter(group__isnull=False).values_list("code", "id"))
         group_ids = dict(
             Institution.objects.filter(group__isnull=False).values_list("code", "group_id")
@@ -150,9 +178,10 @@ def year_results_recompute(*, scheme_id: int) -> ResultSet:
         rows = []
         for o in outcomes:
             self_total = None
-            if o.code in has_self:
-                mine = self_totals[o.code]
-                self_total = mine.common + mine.business + mine.execution + o.bonus - o.veto
+            if o.code in covered:
+                self_total = engine.self_assessment_total(
+                    o, self_scores[o.code], covered[o.code], parts
+                )
             rows.append(
                 Result(
                     scheme=scheme,
@@ -192,6 +221,9 @@ def year_results_recompute(*, scheme_id: int) -> ResultSet:
                     self_total=self_total,
                     self_gap_flag=self_total is not None
                     and abs(o.total - self_total) >= scheme.self_gap_threshold,
+                    h1_total=o.h1_total,
+                    h1_rank=o.h1_rank,
+                    h1_grade=o.h1_grade.value,
                 )
             )
         Result.objects.filter(scheme=scheme).delete()

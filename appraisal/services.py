@@ -62,8 +62,11 @@ def _require_draft(scheme: Scheme) -> None:
 
 
 @transaction.atomic
-def scheme_create(*, actor: User, year: int, **settings_) -> Scheme:
-    """A new year's scheme, its settings and indicators copied from the latest earlier year."""
+def scheme_create(*, actor: User, year: int, copy_indicators: bool = True, **settings_) -> Scheme:
+    """A new year's scheme, a draft HR then edits: its settings, and unless `copy_indicators` is
+    False its indicators (with their departments, methods and institutions; not the targets,
+    which are set anew each year), copied forward from the latest earlier year. The year
+    workbook's import passes False when its 指标 sheet defines the year's indicators itself."""
     _require_hr(actor)
     if Scheme.objects.filter(year=year).exists():
         raise ValidationError({"year": _("A scheme for %(year)s exists already.") % {"year": year}})
@@ -78,14 +81,18 @@ def scheme_create(*, actor: User, year: int, **settings_) -> Scheme:
         setattr(scheme, name, value)
     scheme.full_clean()
     scheme.save()
-    if previous is not None:
+    copied = previous is not None and copy_indicators
+    if copied:
         _indicators_copy(previous, scheme)
     audit_record(
         actor=actor,
         action="scheme.create",
         obj=scheme,
         after=snapshot(scheme, ("year", *SCHEME_SETTINGS))
-        | {"copied_from": previous.year if previous else None},
+        | {
+            "copied_from": previous.year if previous else None,
+            "indicators_copied": scheme.indicators.count() if copied else 0,
+        },
     )
     return scheme
 
@@ -230,6 +237,16 @@ def indicator_save(
         indicator.direction = ""
     elif not indicator.direction:
         raise ValidationError({"direction": _("A completion-ratio indicator needs a direction.")})
+    elif indicator.part == Part.EXECUTION:
+        # Targets are set and scored per half-year; execution capacity is scored any time.
+        raise ValidationError(
+            {
+                "method": _(
+                    "Execution capacity is scored by points whenever something happens; "
+                    "completion-ratio indicators belong to 公共目标 or 业务目标."
+                )
+            }
+        )
     indicator.full_clean()
     indicator.save()
     if institutions is not None:
@@ -247,12 +264,102 @@ def indicator_save(
     return indicator
 
 
+@transaction.atomic
+def indicator_delete(*, actor: User, indicator: Indicator) -> None:
+    """Remove an indicator from a draft year (one copied forward that the year no longer has),
+    with its targets. A draft has no ledger entries, so nothing scored is lost; audited."""
+    _require_hr(actor)
+    scheme = Scheme.objects.select_for_update().get(pk=indicator.scheme_id)
+    _require_draft(scheme)
+    indicator = Indicator.objects.prefetch_related("institutions").get(pk=indicator.pk)
+    before = snapshot(indicator, INDICATOR_FIELDS) | {
+        "institutions": sorted(i.code for i in indicator.institutions.all()),
+        "targets": indicator.targets.count(),
+    }
+    if indicator.entries.exists():  # a draft never takes entries; a year reopened to draft may
+        raise ValidationError(
+            _("%(code)s has ledger entries; an indicator that was scored is not removed.")
+            % {"code": indicator.code}
+        )
+    audit_record(actor=actor, action="indicator.delete", obj=indicator, before=before)
+    indicator.targets.all().delete()
+    indicator.delete()
+
+
 TARGET_FIELDS = ("kind", "unit", "target_value", "actual_value", "deadline", "completed_on")
+REPORTED_TARGET_FIELDS = ("actual_value", "completed_on")  # what the indicator's department reports
+# A new target's kind when none is given: what its indicator's direction measures.
+KIND_OF_DIRECTION = {
+    engine.Direction.HIGHER: Target.Kind.ABSOLUTE,
+    engine.Direction.LOWER: Target.Kind.ERROR_RATE,
+    engine.Direction.DEADLINE: Target.Kind.DEADLINE,
+}
+# The figures each direction scores from; the others are never counted, so they stay blank.
+FIGURES_OF_DIRECTION = {
+    engine.Direction.HIGHER: ("target_value", "actual_value"),
+    engine.Direction.LOWER: ("target_value", "actual_value"),
+    engine.Direction.DEADLINE: ("deadline", "completed_on"),
+}
+
+
+def target_refusal(indicator: Indicator, institution: Institution, period: str) -> dict | None:
+    """Why no target may be kept for this indicator, institution and half-year, as field errors;
+    None if one may. `indicator` comes with its institutions prefetched, or costs a query."""
+    if indicator.method != engine.Method.RATIO:
+        return {
+            "indicator": _(
+                "%(code)s is scored by points (扣分 / 计分), not from a target; only completion-"
+                "ratio indicators (完成率 / 逆向完成率 / 按期) have targets."
+            )
+            % {"code": indicator.code}
+        }
+    if not (indicator.applies_to_all or institution in indicator.institutions.all()):
+        return {
+            "institution": _("%(code)s does not apply to %(institution)s.")
+            % {"code": indicator.code, "institution": f"{institution.code} {institution.name}"}
+        }
+    if period not in (engine.Period.H1, engine.Period.H2):
+        return {"period": _("A target is set for a half-year: 上半年 or 下半年.")}
+    return None
+
+
+def target_figures_check(code: str, direction: str, values: dict) -> dict:
+    """Field errors for figures the indicator's direction never counts (a completion date on a
+    完成率 target, a target value on a 按期 one): refused rather than silently ignored."""
+    direction = engine.Direction(direction)
+    counted = FIGURES_OF_DIRECTION[direction]
+    errors = {}
+    for name in ("target_value", "actual_value", "deadline", "completed_on"):
+        if name not in counted and values.get(name) is not None:
+            errors[name] = _(
+                "%(code)s is scored %(method)s, which does not use this figure; leave it blank."
+            ) % {"code": code, "method": METHOD_WORDS[direction]}
+    return errors
+
+
+METHOD_WORDS = {
+    engine.Direction.HIGHER: "完成率",
+    engine.Direction.LOWER: "逆向完成率",
+    engine.Direction.DEADLINE: "按期",
+}
 
 
 @transaction.atomic
-def target_save(*, actor: User, indicator: Indicator, institution: Institution, **fields) -> Target:
-    """HR sets targets; HR or the indicator's department reports the actual value."""
+def target_save(
+    *,
+    actor: User,
+    indicator: Indicator,
+    institution: Institution,
+    period: str,
+    follow_letters: bool = True,
+    **fields,
+) -> Target:
+    """An institution's target and figures on a completion-ratio indicator for one half-year
+    (上半年: by 30 June; 下半年: the whole year, cumulative). HR sets targets; HR or the indicator's
+    department reports the actual value or the completion date. Refused: a non-ratio indicator,
+    an institution the indicator does not apply to, a figure the indicator never counts.
+    `follow_letters=False`: the caller (the year import, saving many) has the letters follow the
+    targets once per institution itself (targets_letters_follow)."""
     is_hr = has_role(actor, Role.HR)
     is_owner = (
         has_role(actor, Role.SCORER) and actor.scoring_department_id == indicator.department_id
@@ -264,15 +371,29 @@ def target_save(*, actor: User, indicator: Indicator, institution: Institution, 
         raise ValidationError(
             _("The %(year)s appraisal is published and locked.") % {"year": scheme.year}
         )
-    if not is_hr and set(fields) - {"actual_value", "completed_on"}:
+    if not is_hr and set(fields) - set(REPORTED_TARGET_FIELDS):
         raise PermissionDenied
-    target = Target.objects.filter(indicator=indicator, institution=institution).first()
-    before = snapshot(target, TARGET_FIELDS) if target else None
-    target = target or Target(indicator=indicator, institution=institution)
+    refusal = target_refusal(indicator, institution, period)
+    if refusal:
+        raise ValidationError(refusal)
+    target = Target.objects.filter(
+        indicator=indicator, institution=institution, period=period
+    ).first()
+    before = snapshot(target, ("period", *TARGET_FIELDS)) if target else None
+    target = target or Target(
+        indicator=indicator,
+        institution=institution,
+        period=period,
+        kind=KIND_OF_DIRECTION[engine.Direction(indicator.direction)],
+    )
     for name, value in fields.items():
         if name not in TARGET_FIELDS:
             raise TypeError(f"Unknown target field {name!r}")
         setattr(target, name, value)
+    values = {n: getattr(target, n) for n in TARGET_FIELDS}
+    errors = target_figures_check(indicator.code, indicator.direction, values)
+    if errors:
+        raise ValidationError(errors)
     target.full_clean()
     target.save()
     audit_record(
@@ -280,21 +401,27 @@ def target_save(*, actor: User, indicator: Indicator, institution: Institution, 
         action="target.update" if before else "target.create",
         obj=target,
         before=before,
-        after=snapshot(target, TARGET_FIELDS),
+        after=snapshot(target, ("period", *TARGET_FIELDS)),
     )
     _recompute(scheme.pk)
-    # A signed letter fixes the targets: a change makes a new version to sign (letters app).
-    institution_id = institution.pk
-    transaction.on_commit(lambda: _letters_follow(scheme.pk, institution_id))
+    if follow_letters:
+        targets_letters_follow(scheme_id=scheme.pk, institution_ids=[institution.pk])
     return target
 
 
-def _letters_follow(scheme_id: int, institution_id: int) -> None:
+def targets_letters_follow(*, scheme_id: int, institution_ids) -> None:
+    """Once the transaction commits: a signed letter fixes the targets, so where an
+    institution's targets changed, its head gets a new version to sign (letters app)."""
+    ids = sorted(set(institution_ids))
+    transaction.on_commit(lambda: _letters_follow(scheme_id, ids))
+
+
+def _letters_follow(scheme_id: int, institution_ids: list[int]) -> None:
     from letters.services import letters_follow_targets
 
-    letters_follow_targets(
-        Scheme.objects.get(pk=scheme_id), Institution.objects.get(pk=institution_id)
-    )
+    scheme = Scheme.objects.get(pk=scheme_id)
+    for institution in Institution.objects.filter(pk__in=institution_ids).order_by("code"):
+        letters_follow_targets(scheme, institution)
 
 
 # --- The ledger ----------------------------------------------------------------------------------
@@ -314,6 +441,48 @@ def _check_points(points: Decimal, kind: str) -> None:
         raise ValidationError({"points": _("Points cannot be zero.")})
     if kind in (LedgerEntry.Kind.BONUS, LedgerEntry.Kind.VETO) and points < 0:
         raise ValidationError({"points": _("Bonus points and veto deductions are positive.")})
+
+
+def entry_limit(scheme: Scheme, kind: str, indicator: Indicator | None) -> Decimal | None:
+    """The most one entry may carry, by the rules (docs/SCORING.md, "Entries the rules can
+    count"): an indicator entry its indicator's max (either sign), a bonus the year's bonus cap,
+    a veto deduction the scheme's whole total. None where there is no indicator to say."""
+    if kind == LedgerEntry.Kind.INDICATOR:
+        return indicator.max_points if indicator is not None else None
+    if kind == LedgerEntry.Kind.BONUS:
+        return scheme.bonus_cap
+    return scheme.common_max + scheme.business_max + scheme.execution_max
+
+
+def entry_points_check(
+    scheme: Scheme, kind: str, points: Decimal, indicator: Indicator | None
+) -> None:
+    """Refuse an entry that no rule could ever count in full: the engine would clamp it, and the
+    typo would hide behind a plausible figure. The message names the limit."""
+    limit = entry_limit(scheme, kind, indicator)
+    if limit is not None and abs(points) > limit:
+        code = indicator.code if indicator is not None else ""
+        raise ValidationError(
+            {"points": entry_limit_message(kind, points, limit, code=code, year=scheme.year)}
+        )
+
+
+def entry_limit_message(kind: str, points: Decimal, limit: Decimal, *, code: str, year: int) -> str:
+    """Why an entry over its limit is refused (the pages, the API and the year import alike)."""
+    if kind == LedgerEntry.Kind.INDICATOR:
+        return _(
+            "%(points)s points on %(code)s: one entry may not exceed the indicator's maximum of "
+            "%(limit)s points, in either direction."
+        ) % {"points": points, "code": code, "limit": limit}
+    if kind == LedgerEntry.Kind.BONUS:
+        return _(
+            "A bonus of %(points)s points: one bonus may not exceed the %(year)s bonus cap of "
+            "%(limit)s points."
+        ) % {"points": points, "year": year, "limit": limit}
+    return _(
+        "A veto deduction of %(points)s points: one deduction may not exceed the scheme's total "
+        "of %(limit)s points."
+    ) % {"points": points, "limit": limit}
 
 
 def indicator_applies(indicator: Indicator, institution: Institution) -> bool:
@@ -445,6 +614,7 @@ def _entry_build(
         errors["reason"] = _("Give the reason for these points.")
     try:
         _check_points(draft.points, kind)
+        entry_points_check(scheme, kind, draft.points, indicator)
     except ValidationError as e:
         errors.update(e.message_dict)
     if errors:

@@ -12,7 +12,7 @@ from django.db.models import Max, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from appraisal.models import Indicator, Part, Scheme, Target
+from appraisal.models import HalfYear, Indicator, Part, Scheme, Target
 from orgs.access import has_role
 from orgs.models import Institution, Role, User
 from orgs.services import audit_record
@@ -64,7 +64,10 @@ def _head_letter_items(scheme: Scheme, institution: Institution) -> list[dict]:
     ]
     targets = {
         t.indicator_id: t
-        for t in Target.objects.filter(indicator__scheme=scheme, institution=institution)
+        # The letter commits to the whole year's target (下半年: the year, cumulative).
+        for t in Target.objects.filter(
+            indicator__scheme=scheme, institution=institution, period=HalfYear.H2
+        )
     }
     items = []
     for ind in sorted(

@@ -14,6 +14,7 @@ from appraisal.models import (
     POINTS,
     Appeal,
     EntryDecision,
+    HalfYear,
     Indicator,
     LedgerEntry,
     Period,
@@ -186,6 +187,13 @@ class TargetSerializer(serializers.ModelSerializer):
         slug_field="code", queryset=Institution.objects.all()
     )
     institution_name = serializers.CharField(source="institution.name", read_only=True)
+    period = serializers.ChoiceField(
+        choices=HalfYear.choices,
+        help_text=_(
+            "h1: the first half-year's target and figures (by 30 June); h2: the whole year's, "
+            "cumulative. H1 is scored on H1's figures, H2 on the whole year's."
+        ),
+    )
 
     class Meta:
         model = Target
@@ -196,6 +204,7 @@ class TargetSerializer(serializers.ModelSerializer):
             "indicator_code",
             "institution",
             "institution_name",
+            "period",
             "kind",
             "unit",
             "target_value",
@@ -203,6 +212,8 @@ class TargetSerializer(serializers.ModelSerializer):
             "deadline",
             "completed_on",
         ]
+        # A new target's kind follows its indicator's method when not given (target_save).
+        extra_kwargs = {"kind": {"required": False}}
 
 
 # --- The ledger ----------------------------------------------------------------------------------

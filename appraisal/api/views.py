@@ -275,18 +275,20 @@ class TargetViewSet(
 
     def perform_create(self, serializer):
         fields = dict(serializer.validated_data)
-        self._save(serializer, fields.pop("indicator"), fields.pop("institution"), fields)
+        indicator, institution = fields.pop("indicator"), fields.pop("institution")
+        self._save(serializer, indicator, institution, fields)
 
     def perform_update(self, serializer):
         target = serializer.instance
         fields = dict(serializer.validated_data)
-        for name in ("indicator", "institution"):
+        for name in ("indicator", "institution", "period"):
             if name in fields and fields.pop(name) != getattr(target, name):
                 raise drf_validation_error(
                     DjangoValidationError(
-                        {name: _("A target stays on its indicator and institution.")}
+                        {name: _("A target stays on its indicator, institution and half-year.")}
                     )
                 )
+        fields["period"] = target.period
         self._save(serializer, target.indicator, target.institution, fields)
 
 

@@ -2,6 +2,8 @@
 parsers of the appraisal's own cell values. The generic parsers (text, exact decimals, counts,
 money) are orgs.importing's. No database."""
 
+import datetime
+import re
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -17,20 +19,41 @@ from orgs.importing.columns import (
     _two_decimals,
 )
 
-from ..models import LedgerEntry, Method, Part, Period
+from ..models import Direction, LedgerEntry, Method, Part, Period
 
 SCHEME_SHEET = "方案"
 GROUP_SHEET = "考核组别"
 INSTITUTION_SHEET = "机构"
 INDICATOR_SHEET = "指标"
+TARGET_SHEET = "目标"
 SCORE_SHEET = "评分"
-SHEET_ORDER = (SCHEME_SHEET, GROUP_SHEET, INSTITUTION_SHEET, INDICATOR_SHEET, SCORE_SHEET)
+SHEET_ORDER = (
+    SCHEME_SHEET,
+    GROUP_SHEET,
+    INSTITUTION_SHEET,
+    INDICATOR_SHEET,
+    TARGET_SHEET,
+    SCORE_SHEET,
+)
 
 # The Chinese words of the workbook, as the appraisal rules write them.
 PART_LABELS = {"公共目标": Part.COMMON, "业务目标": Part.BUSINESS, "执行力建设": Part.EXECUTION}
-METHOD_LABELS = {"扣分": Method.DEDUCT, "计分": Method.ADD}
-METHOD_ALIASES = {"扣分制": Method.DEDUCT, "计分制": Method.ADD}
+# 计分方式: (method, direction). The three completion-ratio words score from the 目标 sheet.
+METHOD_LABELS = {
+    "扣分": (Method.DEDUCT, ""),
+    "计分": (Method.ADD, ""),
+    "完成率": (Method.RATIO, Direction.HIGHER),
+    "逆向完成率": (Method.RATIO, Direction.LOWER),
+    "按期": (Method.RATIO, Direction.DEADLINE),
+}
+METHOD_ALIASES = {
+    "扣分制": (Method.DEDUCT, ""),
+    "计分制": (Method.ADD, ""),
+    "按期完成": (Method.RATIO, Direction.DEADLINE),
+}
+METHOD_WORDS = {pair: word for word, pair in METHOD_LABELS.items()}
 PERIOD_LABELS = {"上半年": Period.H1, "下半年": Period.H2, "全年": Period.YEAR}
+HALF_YEAR_LABELS = {"上半年": Period.H1, "下半年": Period.H2}
 KIND_LABELS = {
     "指标": LedgerEntry.Kind.INDICATOR,
     "加分": LedgerEntry.Kind.BONUS,
@@ -80,6 +103,40 @@ def _parse_points_positive(value) -> Decimal:
     if number <= 0:
         raise InvalidCell(_("Must be greater than zero."))
     return number
+
+
+FIGURE_LIMIT = Decimal("1000000000000")  # Target's figures: max_digits=16, decimal_places=4
+FIGURE_PLACES = Decimal("0.0001")
+DATE_TEXT = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
+
+
+def _parse_figure(value) -> Decimal:
+    """A target or actual value as written: at most four decimals, never rounded."""
+    number = _to_decimal(value)
+    if abs(number) >= FIGURE_LIMIT:
+        raise InvalidCell(_("The number is too large."))
+    if number != number.quantize(FIGURE_PLACES):
+        raise InvalidCell(_("Use at most four decimals; the value is not rounded for you."))
+    return number
+
+
+def _parse_date(value) -> datetime.date:
+    """An Excel date, or text written YYYY-MM-DD (also YYYY/MM/DD)."""
+    if isinstance(value, datetime.datetime):
+        if value.time() != datetime.time(0, 0):
+            raise InvalidCell(_("A date without a time of day."))
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str):
+        match = DATE_TEXT.fullmatch(value.strip())
+        if match:
+            try:
+                return datetime.date(*(int(part) for part in match.groups()))
+            except ValueError:
+                pass
+            raise InvalidCell(_("Not a date of the calendar."))
+    raise InvalidCell(_("Write a date as YYYY-MM-DD, or as an Excel date."))
 
 
 def _parse_year(value) -> int:
@@ -170,12 +227,38 @@ INDICATOR_COLUMNS = (
            example=Decimal("300.00"), width=10, number_format=POINTS_FORMAT,
            help="必填。指标满分，大于0，最多两位小数。"),
     Column("计分方式", "method", _choice(METHOD_LABELS, METHOD_ALIASES), required=True,
-           example="扣分", width=10, choices=tuple(METHOD_LABELS),
-           help="必填。扣分（从满分中扣减）/ 计分（从0累加，不超过满分）。"),
+           example="扣分", width=12, choices=tuple(METHOD_LABELS),
+           help="必填。扣分（从满分中扣减）/ 计分（从0累加，不超过满分）/ "
+           "完成率（分值×实际值÷目标值）/ "
+           "逆向完成率（分值×目标值÷实际值，差错率、位次等越低越好）/ "
+           "按期（完成日期不晚于截止日期得满分，否则0分）。后三种按“目标”表的数据每半年计分，"
+           "只用于公共目标、业务目标。"),
     Column("评分科室", "department", _parse_text, required=True, example="安全生产科", width=16,
            help="必填。系统中已有评分科室的名称或编码。"),
     Column("适用机构", "institutions", _parse_codes, blank_is_none=True, example=None, width=30,
            help="适用的机构编码，用逗号（, 或 ，）分隔；留空表示适用于全部机构。"),
+)
+TARGET_COLUMNS = (
+    Column("机构编码", "institution", _parse_text, required=True, example="A001",
+           help="必填。系统中或本工作簿“机构”表中的机构，须适用该指标。"),
+    Column("指标编码", "indicator", _parse_text, required=True, example="B01",
+           help="必填。本年度计分方式为 完成率 / 逆向完成率 / 按期 的指标。"),
+    Column("期间", "period", _choice(HALF_YEAR_LABELS), required=True, example="上半年",
+           width=8, choices=tuple(HALF_YEAR_LABELS),
+           help="必填。上半年（截至6月30日）/ 下半年（全年累计）。上半年按上半年的数据计分，"
+           "下半年按全年的数据计分。"),
+    Column("目标值", "target_value", _parse_figure, blank_is_none=True,
+           example=Decimal("1000"), number_format="General",
+           help="完成率、逆向完成率：该期间的目标值，最多四位小数。按期留空。"),
+    Column("实际值", "actual_value", _parse_figure, blank_is_none=True,
+           example=Decimal("850"), number_format="General",
+           help="完成率、逆向完成率：该期间的实际完成值；尚未报送留空（计0分）。按期留空。"),
+    Column("截止日期", "deadline", _parse_date, blank_is_none=True, example=None,
+           number_format="yyyy-mm-dd",
+           help="按期：该期间的截止日期（Excel日期或 YYYY-MM-DD）。其他计分方式留空。"),
+    Column("完成日期", "completed_on", _parse_date, blank_is_none=True, example=None,
+           number_format="yyyy-mm-dd",
+           help="按期：实际完成日期；尚未完成留空（计0分）。其他计分方式留空。"),
 )
 SCORE_COLUMNS = (
     Column("机构编码", "institution", _parse_text, required=True, example="A001",
@@ -202,5 +285,6 @@ SHEET_COLUMNS = {
     GROUP_SHEET: GROUP_COLUMNS,
     INSTITUTION_SHEET: INSTITUTION_COLUMNS,
     INDICATOR_SHEET: INDICATOR_COLUMNS,
+    TARGET_SHEET: TARGET_COLUMNS,
     SCORE_SHEET: SCORE_COLUMNS,
 }

@@ -20,10 +20,17 @@ from orgs.services import (
 )
 
 from .. import services
-from ..models import LedgerEntry, Scheme
+from ..models import LedgerEntry, Scheme, Target
 from ..recompute import year_results_recompute
 from ..tasks import PENDING_KEY
-from .columns import GROUP_SHEET, INDICATOR_SHEET, INSTITUTION_SHEET, SCHEME_SHEET, SCORE_SHEET
+from .columns import (
+    GROUP_SHEET,
+    INDICATOR_SHEET,
+    INSTITUTION_SHEET,
+    SCHEME_SHEET,
+    SCORE_SHEET,
+    TARGET_SHEET,
+)
 from .reading import year_workbook_read
 from .results import YearImportResult
 from .validation import SETTINGS, IndicatorRow, YearPlan, year_workbook_validate
@@ -80,7 +87,12 @@ def _write(actor: User, plan: YearPlan, claimed: list[str]) -> tuple[YearImportR
     with _scheme_row(plan):
         scheme = plan.scheme
         if scheme is None:
-            scheme = services.scheme_create(actor=actor, year=plan.year, **plan.settings)
+            scheme = services.scheme_create(
+                actor=actor,
+                year=plan.year,
+                copy_indicators=not plan.defines_indicators,
+                **plan.settings,
+            )
             result.scheme_created = True
         elif scheme.status == Scheme.Status.DRAFT and any(
             getattr(scheme, name) != plan.settings[name] for name in SETTINGS
@@ -94,6 +106,8 @@ def _write(actor: User, plan: YearPlan, claimed: list[str]) -> tuple[YearImportR
         with _scheme_row(plan):
             scheme = services.scheme_transition(actor=actor, scheme=scheme, action="open")
         result.scheme_opened = True
+    if plan.targets is not None:
+        _targets_write(actor, plan, scheme, institutions, result)
     if plan.entries is not None:
         _ledger_write(actor, plan, scheme, institutions, result)
     return result, scheme
@@ -148,8 +162,13 @@ def _institutions_write(actor, plan: YearPlan, groups: dict, result: YearImportR
 
 
 def _indicators_write(actor, plan: YearPlan, scheme, institutions, result) -> None:
-    # scheme_create has just copied last year's indicators in; the workbook's rows go over them.
+    """The 指标 sheet's rows over the draft's indicators; those of the draft the sheet does not
+    list are removed first (the sheet defines the year's indicators exactly)."""
     existing = {i.code: i for i in scheme.indicators.prefetch_related("institutions")}
+    for code in plan.removed_indicators:
+        with _scheme_row(plan):
+            services.indicator_delete(actor=actor, indicator=existing.pop(code))
+        result.indicators_removed.append(code)
     for row in plan.indicators:
         department = row.fields["department"]
         if department.pk is None:  # named by the workbook, new to the system
@@ -179,6 +198,42 @@ def _indicator_differs(indicator, row: IndicatorRow) -> bool:
             return True
     listed = {i.code for i in indicator.institutions.all()}
     return listed != set(row.institution_codes or ())
+
+
+def _targets_write(actor, plan: YearPlan, scheme, institutions, result) -> None:
+    """Each 目标 row sets one half-year's target and figures through target_save (audited like the
+    target page); targets the sheet does not name are left as they are. The letters follow the
+    targets once per institution, after the commit."""
+    indicators = {
+        i.code: i
+        for i in scheme.indicators.filter(code__in={r.indicator_code for r in plan.targets})
+        .select_related("scheme")
+        .prefetch_related("institutions")
+    }
+    existing = set(
+        Target.objects.filter(indicator__scheme=scheme).values_list(
+            "indicator__code", "institution__code", "period"
+        )
+    )
+    sheet = plan.sheets[TARGET_SHEET]
+    for row in plan.targets:
+        with _reported_at(sheet, row.number):
+            services.target_save(
+                actor=actor,
+                indicator=indicators[row.indicator_code],
+                institution=institutions[row.institution_code],
+                period=row.period,
+                follow_letters=False,
+                **row.figures,
+            )
+        if (row.indicator_code, row.institution_code, row.period) in existing:
+            result.targets_updated += 1
+        else:
+            result.targets_created += 1
+    services.targets_letters_follow(
+        scheme_id=scheme.pk,
+        institution_ids=[institutions[r.institution_code].pk for r in plan.targets],
+    )
 
 
 def _ledger_write(actor, plan: YearPlan, scheme, institutions, result) -> None:

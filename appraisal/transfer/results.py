@@ -1,7 +1,7 @@
 """What a year import returns or raises."""
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from openpyxl.utils import column_index_from_string
 
@@ -38,5 +38,8 @@ class YearImportResult:
     departments_created: int = 0
     indicators_created: int = 0
     indicators_updated: int = 0
+    indicators_removed: list[str] = field(default_factory=list)  # of the draft, not in 指标
+    targets_created: int = 0
+    targets_updated: int = 0
     entries_created: int = 0
     entries_reversed: int = 0  # entries of an earlier import, replaced by this one

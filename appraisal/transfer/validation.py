@@ -4,7 +4,7 @@ YearImportFailed listing every problem."""
 
 import copy
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Prefetch
@@ -24,13 +24,14 @@ from orgs.importing.validation import (
 from orgs.models import CODE_VALIDATOR, AssessmentGroup, Institution, ScoringDepartment
 from orgs.services import PrizeRow
 
-from .. import engine
+from .. import engine, services
 from ..models import Indicator, LedgerEntry, Method, Part, Scheme
 from .columns import (
     GROUP_SHEET,
     INDICATOR_COLUMNS,
     INDICATOR_SHEET,
     INSTITUTION_SHEET,
+    METHOD_WORDS,
     PART_LABELS,
     PERIOD_LABELS,
     PRIZE_LABELS,
@@ -38,6 +39,7 @@ from .columns import (
     SCHEME_SHEET,
     SCORE_SHEET,
     SHEET_ORDER,
+    TARGET_SHEET,
 )
 from .reading import YearWorkbookData
 from .results import YearImportFailed
@@ -95,6 +97,15 @@ class EntryRow:
 
 
 @dataclass
+class TargetRow:
+    number: int
+    institution_code: str
+    indicator_code: str
+    period: str
+    figures: dict  # target_value, actual_value, deadline, completed_on (None where blank)
+
+
+@dataclass
 class YearPlan:
     """What a valid workbook writes. `scheme` is the year's scheme if it exists; `indicators` are
     saved only while it is a draft (otherwise they equal the scheme's); `entries` is None when
@@ -107,9 +118,14 @@ class YearPlan:
     institutions: list[InstitutionRow]  # in an order in which no row takes a name still held
     indicators: list[IndicatorRow]
     entries: list[EntryRow] | None
+    targets: list[TargetRow] | None  # None: no 目标 sheet, the targets are left alone
     existing_groups: dict[str, AssessmentGroup]  # by code, those the workbook refers to
     existing_institutions: dict[str, Institution]  # by code, those the workbook refers to
     sheets: dict[str, SheetData]
+    # The 指标 sheet defines the year's indicators exactly (a new or draft year): a new scheme
+    # copies nothing forward, and these codes of the draft, not in the sheet, are removed.
+    defines_indicators: bool = False
+    removed_indicators: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -120,6 +136,7 @@ class _IndicatorSpec:
     code: str
     part: str
     method: str
+    direction: str  # for a completion-ratio indicator: higher, lower or deadline
     max_points: Decimal
     applies_to_all: bool
     listed: frozenset[str]  # institution codes
@@ -161,8 +178,10 @@ def year_workbook_validate(data: YearWorkbookData) -> YearPlan:
     # Everything the rows refer to, in a fixed number of queries.
     group_rows, inst_rows = rows[GROUP_SHEET], rows[INSTITUTION_SHEET]
     ind_rows, score_rows = rows[INDICATOR_SHEET], rows[SCORE_SHEET]
+    target_rows = rows[TARGET_SHEET]
     inst_codes = {r.get("code") for r in inst_rows} - {None}
     referred = inst_codes | {r.get("institution") for r in score_rows}
+    referred |= {r.get("institution") for r in target_rows}
     for row in ind_rows:
         referred.update(row.get("institutions") or ())
     institutions = {i.code: i for i in _fetch(Institution.objects.all(), ("code",), referred)}
@@ -209,15 +228,32 @@ def year_workbook_validate(data: YearWorkbookData) -> YearPlan:
         sheets[INDICATOR_SHEET], ind_rows, departments, known_codes, errors
     )
     base_specs = {i.code: _spec_of(i) for i in base}
+    defines = not locked and sheets[INDICATOR_SHEET] is not None
+    removed: list[str] = []
     if locked and sheets[INDICATOR_SHEET] is not None:
         _indicators_compare(scheme, sheets[INDICATOR_SHEET], ind_rows, base, departments, errors)
         plan_indicators = []
-    final = base_specs if locked else base_specs | sheet_specs
+    if defines:
+        # The sheet is the year's list: last year's indicators a new scheme would copy, and the
+        # draft's own that the sheet leaves out, are not the year's (issue: year two).
+        final = sheet_specs
+        if scheme is not None:
+            removed = sorted(base_specs.keys() - sheet_specs.keys())
+    else:
+        final = base_specs
     _maxima_check(scheme_sheet, settings_row, settings, final, final_groups, errors)
+
+    targets = None
+    if sheets[TARGET_SHEET] is not None:
+        targets = _targets_check(
+            sheets[TARGET_SHEET], target_rows, year, final, known_codes, errors
+        )
 
     entries = None
     if sheets[SCORE_SHEET] is not None:
-        entries = _scores_check(sheets[SCORE_SHEET], score_rows, year, final, known_codes, errors)
+        entries = _scores_check(
+            sheets[SCORE_SHEET], score_rows, year, final, known_codes, settings, errors
+        )
 
     if errors:
         raise YearImportFailed(errors)
@@ -229,9 +265,12 @@ def year_workbook_validate(data: YearWorkbookData) -> YearPlan:
         institutions=plan_institutions,
         indicators=plan_indicators,
         entries=entries,
+        targets=targets,
         existing_groups={g.code: g for g in groups},
         existing_institutions=institutions,
         sheets={title: sheet for title, sheet in sheets.items() if sheet is not None},
+        defines_indicators=defines,
+        removed_indicators=removed,
     )
 
 
@@ -350,6 +389,7 @@ def _spec_of(indicator: Indicator) -> _IndicatorSpec:
         code=indicator.code,
         part=indicator.part,
         method=indicator.method,
+        direction=indicator.direction,
         max_points=indicator.max_points,
         applies_to_all=indicator.applies_to_all,
         listed=frozenset(i.code for i in indicator.institutions.all()),
@@ -417,7 +457,16 @@ def _indicators_check(sheet, rows: list[_ParsedRow], departments, known_codes, e
                 sheet.error(row.number, "institutions", row.cells.get("institutions"), message)
             )
             row.failed.add("institutions")
-        _model_check(sheet, row, Indicator(), {"scheme", "department", "institutions"}, errors)
+        skip = {"scheme", "department", "institutions", "method"}  # method: parsed as a pair
+        _model_check(sheet, row, Indicator(), skip, errors)
+        method, direction = row.get("method") or (None, "")
+        if method == Method.RATIO and row.get("part") == Part.EXECUTION:
+            message = _(
+                "执行力建设 is scored by points whenever something happens (扣分 or 计分); "
+                "completion-ratio methods belong to 公共目标 and 业务目标, scored per half-year."
+            )
+            errors.append(sheet.error(row.number, "method", row.cells.get("method"), message))
+            row.failed.add("method")
         if row.failed:
             continue
         fields = {
@@ -425,7 +474,8 @@ def _indicators_check(sheet, rows: list[_ParsedRow], departments, known_codes, e
             "part": row.get("part"),
             "name": row.get("name"),
             "max_points": row.get("max_points"),
-            "method": row.get("method"),
+            "method": method,
+            "direction": direction,
             "department": department,
             "applies_to_all": codes is None,
             "sort_order": order,
@@ -434,7 +484,8 @@ def _indicators_check(sheet, rows: list[_ParsedRow], departments, known_codes, e
         specs[fields["code"]] = _IndicatorSpec(
             code=fields["code"],
             part=fields["part"],
-            method=fields["method"],
+            method=method,
+            direction=direction,
             max_points=fields["max_points"],
             applies_to_all=codes is None,
             listed=frozenset(codes or ()),
@@ -467,7 +518,7 @@ def _indicators_compare(scheme, sheet, rows: list[_ParsedRow], base, departments
             "part": indicator.part,
             "name": indicator.name,
             "max_points": indicator.max_points,
-            "method": indicator.method,
+            "method": (indicator.method, indicator.direction),
             "department": indicator.department,
             "institutions": None
             if indicator.applies_to_all
@@ -507,7 +558,7 @@ def _indicator_value_text(name: str, value) -> str:
     if name == "part":
         return PART_WORDS.get(value, value)
     if name == "method":
-        return {Method.DEDUCT: "扣分", Method.ADD: "计分"}.get(value, value)
+        return METHOD_WORDS.get(value, str(value))
     if name == "institutions":
         return "、".join(sorted(value)) if value else _("all institutions")
     return str(value)
@@ -552,10 +603,97 @@ def _maxima_check(sheet, row, settings, specs: dict[str, _IndicatorSpec], groups
         errors.append(sheet.error(row.number, field, row.cells.get(field), message))
 
 
+# --- 目标 ---------------------------------------------------------------------------------------
+
+
+def _targets_check(sheet, rows: list[_ParsedRow], year, specs, known_codes, errors):
+    """Each row: a half-year's target and figures of an institution on a completion-ratio
+    indicator of the year as it will be, that applies to the institution; each (institution,
+    indicator, half-year) once; only the figures the indicator's method counts."""
+    unknown_institution = _(
+        "No institution has this code, neither in the system nor in the %(sheet)s sheet."
+    ) % {"sheet": INSTITUTION_SHEET}
+    seen: dict[tuple, int] = {}
+    plan = []
+    for row in rows:
+
+        def error(field, message, row=row):
+            errors.append(sheet.error(row.number, field, row.cells.get(field), message))
+            row.failed.add(field)
+
+        code, indicator_code, period = (
+            row.get("institution"),
+            row.get("indicator"),
+            row.get("period"),
+        )
+        if code is not None and code not in known_codes:
+            error("institution", unknown_institution)
+        spec = specs.get(indicator_code) if indicator_code is not None else None
+        if indicator_code is not None and spec is None:
+            error(
+                "indicator",
+                _("The %(year)s scheme has no indicator with this code.") % {"year": year},
+            )
+        elif spec is not None and spec.method != Method.RATIO:
+            error(
+                "indicator",
+                _(
+                    "%(code)s is scored by points (扣分 / 计分) on the %(sheet)s sheet, not from a "
+                    "target; only 完成率 / 逆向完成率 / 按期 indicators have targets."
+                )
+                % {"code": indicator_code, "sheet": SCORE_SHEET},
+            )
+        elif (
+            spec is not None
+            and code is not None
+            and "institution" not in row.failed
+            and not spec.applies(code)
+        ):
+            error(
+                "institution",
+                _("%(indicator)s does not apply to institution %(code)s.")
+                % {"indicator": indicator_code, "code": code},
+            )
+        key = (code, indicator_code, period)
+        if None not in key and not row.failed:
+            if key in seen:
+                error(
+                    "period",
+                    _("This institution, indicator and period are given already in row %(row)s.")
+                    % {"row": seen[key]},
+                )
+            else:
+                seen[key] = row.number
+        figures = {name: row.get(name) for name in TARGET_FIGURES}
+        if spec is not None and spec.method == Method.RATIO:
+            for name, message in services.target_figures_check(
+                indicator_code, spec.direction, figures
+            ).items():
+                if name not in row.failed:
+                    error(name, message)
+        if row.failed:
+            continue
+        plan.append(TargetRow(row.number, code, indicator_code, period, figures))
+    return plan
+
+
+TARGET_FIGURES = ("target_value", "actual_value", "deadline", "completed_on")
+
+
 # --- 评分 ---------------------------------------------------------------------------------------
 
 
-def _scores_check(sheet, rows: list[_ParsedRow], year, specs, known_codes, errors):
+def _entry_limit(kind, spec, settings) -> Decimal | None:
+    """services.entry_limit on the year as it will be after the import."""
+    if kind == LedgerEntry.Kind.INDICATOR:
+        return spec.max_points if spec is not None else None
+    if kind == LedgerEntry.Kind.BONUS:
+        return settings.get("bonus_cap")
+    maxima = [settings.get(PART_MAX_FIELD[part]) for part in Part]
+    return None if None in maxima else sum(maxima, ZERO)
+
+
+def _scores_check(sheet, rows: list[_ParsedRow], year, specs, known_codes, settings, errors):
     unknown_institution = _(
         "No institution has this code, neither in the system nor in the %(sheet)s sheet."
     ) % {"sheet": INSTITUTION_SHEET}
@@ -584,7 +722,11 @@ def _scores_check(sheet, rows: list[_ParsedRow], year, specs, known_codes, error
             elif spec.method == Method.RATIO:
                 error(
                     "indicator",
-                    _("A completion-ratio indicator is scored from its target, not by points."),
+                    _(
+                        "%(code)s is a completion-ratio indicator: it is scored from its targets "
+                        "(the %(sheet)s sheet), not by points."
+                    )
+                    % {"code": indicator_code, "sheet": TARGET_SHEET},
                 )
             elif code is not None and "institution" not in row.failed and not spec.applies(code):
                 error(
@@ -606,6 +748,14 @@ def _scores_check(sheet, rows: list[_ParsedRow], year, specs, known_codes, error
             if points is not None and points < 0:
                 error("points", _("加分 and 否决 are positive points."))
             period = engine.Period.YEAR
+        if kind is not None and points is not None and "points" not in row.failed:
+            spec = specs.get(indicator_code) if kind == LedgerEntry.Kind.INDICATOR else None
+            limit = _entry_limit(kind, spec, settings)
+            if limit is not None and abs(points) > limit:
+                message = services.entry_limit_message(
+                    kind, points, limit, code=indicator_code or "", year=year
+                )
+                error("points", message)
         if row.failed or points == 0:  # a 0 changes no total: nothing to record
             continue
         plan.append(

@@ -6,6 +6,7 @@ Every role reads the scheme (the rules are public); only HR changes it. Objects 
 scope answer 404, a role that may never do the action 403."""
 
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib import messages
@@ -38,7 +39,7 @@ from ..forms import (
     TargetForm,
     TransitionForm,
 )
-from ..models import Indicator, Method, Part, ResultSet, Scheme, Target
+from ..models import HalfYear, Indicator, Method, Part, ResultSet, Scheme, Target
 from ..recompute import results_are_stale
 from ..tasks import recompute_pending
 
@@ -215,11 +216,20 @@ def indicator_edit(request, year, pk=None):
     return render(request, "appraisal/scheme_indicator_form.html", context)
 
 
-def _target_rows(scheme: Scheme, user) -> list[tuple]:
-    """(indicator, institution, target or None) for every completion-ratio indicator of the year
-    the user handles (HR all, a scorer their department's) and every institution it applies to:
-    all appraised institutions (those in an assessment group, as the recompute counts them) or
-    the listed ones. Four queries."""
+@dataclass
+class TargetRow:
+    """One institution on one completion-ratio indicator: each half-year's target (or None) and
+    the score it gives (a missing figure scores 0, as in the recompute)."""
+
+    indicator: Indicator
+    institution: Institution
+    halves: list[tuple[str, Target | None, Decimal]]  # (period, target, score)
+
+
+def _target_rows(scheme: Scheme, user) -> list[TargetRow]:
+    """Every completion-ratio indicator of the year the user handles (HR all, a scorer their
+    department's) × every institution it applies to: all appraised institutions (those in an
+    assessment group, as the recompute counts them) or the listed ones. Four queries."""
     part_order = {part.value: n for n, part in enumerate(Part)}
     indicators = sorted(
         scheme.indicators.filter(method=Method.RATIO, pk__in=indicators_scored_by(user, scheme)),
@@ -234,29 +244,37 @@ def _target_rows(scheme: Scheme, user) -> list[tuple]:
     ):
         listed[link.indicator_id].append(link.institution)
     targets = {
-        (t.indicator_id, t.institution_id): t
+        (t.indicator_id, t.institution_id, t.period): t
         for t in Target.objects.filter(indicator__scheme=scheme, indicator__method=Method.RATIO)
     }
-    return [
-        (indicator, institution, targets.get((indicator.pk, institution.pk)))
-        for indicator in indicators
-        for institution in (appraised if indicator.applies_to_all else listed[indicator.pk])
-    ]
+    rows = []
+    for indicator in indicators:
+        rule = indicator.rule()
+        for institution in appraised if indicator.applies_to_all else listed[indicator.pk]:
+            halves = []
+            for period in HalfYear.values:
+                target = targets.get((indicator.pk, institution.pk, period))
+                score = engine.indicator_score(
+                    rule, Decimal(0), target.as_engine() if target else None
+                )
+                halves.append((period, target, engine.round_points(score)))
+            rows.append(TargetRow(indicator, institution, halves))
+    return rows
 
 
 @role_required(Role.HR, Role.SCORER)
 @require_http_methods(["GET", "POST"])
 def scheme_targets(request, year):
-    """Targets of the year's completion-ratio indicators; one add/edit form above the table,
-    filled from a row's "edit" link. HR sets targets; a scorer reports the actual values of their
-    own department's indicators (the service enforces both)."""
+    """Targets of the year's completion-ratio indicators, per half-year; one add/edit form
+    above the table, filled from a half's "edit" link. HR sets targets; a scorer reports the
+    actual values of their own department's indicators (the service enforces both)."""
     scheme = scheme_get_for_user(request.user, year=year)
     reporting = request.user.role == Role.SCORER
     if request.method == "POST":
         form = TargetForm(request.POST, scheme=scheme, user=request.user, reporting=reporting)
         if form.is_valid():
             try:
-                services.target_save(
+                target = services.target_save(
                     actor=request.user,
                     indicator=form.cleaned_data["indicator"],
                     institution=form.cleaned_data["institution"],
@@ -264,8 +282,9 @@ def scheme_targets(request, year):
                 )
                 messages.success(
                     request,
-                    _("Target of %(institution)s on %(indicator)s saved.")
+                    _("%(period)s target of %(institution)s on %(indicator)s saved.")
                     % {
+                        "period": target.get_period_display(),
                         "institution": form.cleaned_data["institution"],
                         "indicator": form.cleaned_data["indicator"].code,
                     },
@@ -275,15 +294,19 @@ def scheme_targets(request, year):
                 apply_errors(form, e)
     else:
         chosen = {name: _int_param(request, name) for name in ("indicator", "institution")}
+        period = request.GET.get("period")
         target = None
-        if all(chosen.values()):
+        if all(chosen.values()) and period in HalfYear.values:
             target = Target.objects.filter(
                 indicator__scheme=scheme,
                 indicator_id=chosen["indicator"],
                 institution_id=chosen["institution"],
+                period=period,
             ).first()
         form = TargetForm(scheme=scheme, target=target, user=request.user, reporting=reporting)
         form.initial.update({k: v for k, v in chosen.items() if v})
+        if period in HalfYear.values:
+            form.initial["period"] = period
     rows = _target_rows(scheme, request.user)
     page = Paginator(rows, TARGETS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
@@ -292,6 +315,7 @@ def scheme_targets(request, year):
         "page_obj": page,
         "querystring": "",
         "reporting": reporting,
+        "periods": HalfYear.choices,
     }
     return render(request, "appraisal/scheme_targets.html", context)
 

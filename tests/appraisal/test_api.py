@@ -75,26 +75,49 @@ def ledger(year, world):
 
 
 @pytest.fixture
-def targets(year, world):
-    """A01's target on C1 (the scorer's department) and B01's on B2 (DJ's)."""
+def ratio(year, world):
+    """Three completion-ratio indicators: R1 (逆向完成率, the scorer's department, A01's), R2
+    (完成率, DJ's, B01's) and R3 (按期, DC's, everyone's)."""
+
+    def indicator(code, direction, department, applies=None):
+        ind = Indicator.objects.create(
+            scheme=year.scheme, code=code, part="business", name=code, method="ratio",
+            direction=direction, max_points=Decimal("10"), department=department,
+            applies_to_all=applies is None,
+        )  # fmt: skip
+        if applies:
+            ind.institutions.set(applies)
+        return ind
+
+    return {
+        "R1": indicator("R1", "lower", world.dept, [world.a]),
+        "R2": indicator("R2", "higher", year.dj, [world.b]),
+        "R3": indicator("R3", "deadline", year.dc),
+    }
+
+
+@pytest.fixture
+def targets(ratio, world):
+    """A01's whole-year target on R1 (the scorer's department) and B01's on R2 (DJ's)."""
     return {
         "a_c1": Target.objects.create(
-            indicator=year.indicators["C1"], institution=world.a, kind="error_rate",
+            indicator=ratio["R1"], institution=world.a, period="h2", kind="error_rate",
             target_value=Decimal("0.01"),
         ),
         "b_b2": Target.objects.create(
-            indicator=year.indicators["B2"], institution=world.b, kind="absolute",
+            indicator=ratio["R2"], institution=world.b, period="h2", kind="absolute",
             target_value=Decimal("100"),
         ),
     }  # fmt: skip
 
 
 @pytest.fixture
-def ids(year, ledger, targets):
+def ids(year, ledger, targets, ratio):
     """The ids a table URL or body may name: {c1}, {e1}, {entry_a_c1}, {target_b_b2}, …"""
     return {
         "c1": year.indicators["C1"].pk,
         "e1": year.indicators["E1"].pk,
+        "r2": ratio["R2"].pk,
         **{f"entry_{name}": entry.pk for name, entry in ledger.items()},
         **{f"target_{name}": target.pk for name, target in targets.items()},
     }
@@ -132,7 +155,7 @@ NEW_INDICATOR = {
     "method": "deduct",
     "department": "AQ",
 }
-NEW_TARGET = {"indicator": "{e1}", "institution": "A01", "kind": "deadline"}
+NEW_TARGET = {"indicator": "{r2}", "institution": "B01", "period": "h1", "target_value": "40"}
 # Roles that never see the ledger or targets (403 rather than an empty list).
 NO_LEDGER = {"acceptance": 403, "payroll": 403}
 HR_ONLY = expect(403, hr=200)
@@ -162,7 +185,7 @@ ACCESS_TABLE = [
     ("get", "targets/", None, expect(200, **NO_LEDGER)),
     ("get", "targets/{target_a_c1}/", None, expect(200, head_b=404, **NO_LEDGER)),
     ("get", "targets/{target_b_b2}/", None, expect(200, head_a=404, scorer=404, **NO_LEDGER)),
-    ("post", "targets/", NEW_TARGET, expect(403, hr=201)),  # E1 is not the scorer's
+    ("post", "targets/", NEW_TARGET, expect(403, hr=201)),  # R2 is not the scorer's
     ("patch", "targets/{target_a_c1}/", {"actual_value": "0.02"}, expect(403, hr=200, scorer=200)),
     ("patch", "targets/{target_b_b2}/", {"actual_value": "90"}, expect(403, hr=200, scorer=404)),
     ("put", "targets/{target_a_c1}/", {"actual_value": "0.02"}, expect(403, hr=405, scorer=405)),
@@ -658,26 +681,31 @@ def test_target_list_scope(client_for, targets, persona):
 def test_scorer_reports_actual_values_only(client_for, targets):
     client = client_for("scorer")
     url = API + f"targets/{targets['a_c1'].pk}/"
-    response = call(client, "patch", url, {"actual_value": "0.02", "completed_on": "2026-06-30"})
+    response = call(client, "patch", url, {"actual_value": "0.02"})
     assert response.status_code == 200, response.json()
     assert response.json()["actual_value"] == "0.0200"
-    assert response.json()["completed_on"] == "2026-06-30"
+    # R1 is scored 逆向完成率: a completion date is never counted, so it is refused.
+    response = call(client, "patch", url, {"completed_on": "2026-06-30"})
+    assert response.status_code == 400
+    assert "does not use this figure" in response.json()["completed_on"][0]
     assert call(client, "patch", url, {"target_value": "1"}).status_code == 403
     targets["a_c1"].refresh_from_db()
     assert targets["a_c1"].target_value == Decimal("0.01")
     assert AuditEvent.objects.filter(action="target.update").count() == 1
 
 
-def test_hr_creates_and_edits_targets(client_for, year, targets):
+def test_hr_creates_and_edits_targets(client_for, year, targets, ratio):
     client = client_for("hr")
-    body = {"indicator": year.indicators["E1"].pk, "institution": "B01", "kind": "deadline",
+    body = {"indicator": ratio["R3"].pk, "institution": "B01", "period": "h2",
             "deadline": "2026-09-30"}  # fmt: skip
     response = post(client, "targets/", body)
     assert response.status_code == 201, response.json()
     assert response.json()["deadline"] == "2026-09-30"
+    assert response.json()["kind"] == "deadline"  # a 按期 target's kind, when none is given
     assert AuditEvent.objects.get(action="target.create").after["deadline"] == "2026-09-30"
-    assert (response.json()["year"], response.json()["indicator_code"]) == (2026, "E1")
-    assert post(client, "targets/", body).status_code == 400  # one target per institution
+    assert (response.json()["year"], response.json()["indicator_code"]) == (2026, "R3")
+    assert post(client, "targets/", body).status_code == 400  # one per institution and half
+    assert post(client, "targets/", body | {"period": "h1"}).status_code == 201
     url = API + f"targets/{targets['b_b2'].pk}/"
     assert call(client, "patch", url, {"institution": "A01"}).json().keys() == {"institution"}
     Scheme.objects.filter(pk=year.scheme.pk).update(status=Scheme.Status.PUBLISHED)

@@ -49,13 +49,14 @@ def test_results_follow_the_ledger(world, year):
     add(hr, year, world.a, "B1", "h1", "250")
     add(hr, year, world.a, "B1", "h2", "270")
     add(hr, year, world.a, "E1", "year", "-40")
-    add(hr, year, world.a, None, "year", "25", kind="bonus")
+    add(hr, year, world.a, None, "year", "15", kind="bonus")
+    add(hr, year, world.a, None, "year", "10", kind="bonus")
     proposal = add(scorer, year, world.c, None, "year", "30", kind="veto")
     add(scorer, year, world.c, "C1", "h2", "-3")  # C01 lost 1.5 on common
     year_results_recompute(scheme_id=year.scheme.pk)
     got = results()
     # A01: common (290 + 300) / 2 = 295; business (250 + 270) / 2 = 260; execution 360;
-    # bonus 25 capped at 20
+    # bonus 15 + 10 = 25 capped at 20
     assert got["A01"] == (D(295), D(260), D(360), D(20), D(0), D(935), "qualified", 2, 2)
     # C01: the veto proposal is not approved yet: it does not count.
     assert got["C01"] == (D("298.50"), D(300), D(400), D(0), D(0), D("998.50"), "qualified", 1, 1)

@@ -160,14 +160,18 @@ def test_scorer_reports_the_actual_value_of_own_indicator_only(client_for, world
         direction="higher", max_points=Decimal("10"), department=world.dept,
     )  # fmt: skip
     target = Target.objects.create(
-        indicator=own, institution=world.a, kind="absolute", target_value=Decimal("200")
+        indicator=own,
+        institution=world.a,
+        period="h2",
+        kind="absolute",
+        target_value=Decimal("200"),
     )
     client = client_for("scorer")
     url = reverse("appraisal:scheme_targets", kwargs={"year": 2026})
     page = client.get(url)
     assert [i.code for i in page.context["form"].fields["indicator"].queryset] == ["R2"]
-    post = {"indicator": own.pk, "institution": world.a.pk, "kind": "rank", "target_value": "1",
-            "actual_value": "150"}  # fmt: skip
+    post = {"indicator": own.pk, "institution": world.a.pk, "period": "h2", "kind": "rank",
+            "target_value": "1", "actual_value": "150"}  # fmt: skip
     assert client.post(url, post).status_code == 302
     target.refresh_from_db()
     # The actual value is reported; the target itself (HR's) is unchanged.
@@ -425,7 +429,7 @@ def test_targets_table_lists_ratio_indicators_by_institution(client_for, world, 
         direction="lower", max_points=Decimal("5"), department=ratio.department,
     )  # fmt: skip
     response = client_for("hr").get(reverse("appraisal:scheme_targets", kwargs={"year": 2026}))
-    rows = [(i.code, inst.code) for i, inst, _t in response.context["page_obj"]]
+    rows = [(r.indicator.code, r.institution.code) for r in response.context["page_obj"]]
     # R2 applies to every appraised institution; R1 to its list; C1 etc. are not ratio indicators.
     assert rows == [("R2", "A01"), ("R2", "B01"), ("R2", "C01"), ("R1", "A01"), ("R1", "B01")]
 
@@ -436,6 +440,7 @@ def test_hr_sets_and_edits_a_target(client_for, world, ratio):
     data = {
         "indicator": ratio.pk,
         "institution": world.a.pk,
+        "period": "h2",
         "kind": "absolute",
         "unit": "万元",
         "target_value": "1200",
@@ -444,10 +449,12 @@ def test_hr_sets_and_edits_a_target(client_for, world, ratio):
         "completed_on": "",
     }
     assert client.post(url, data).status_code == 302
-    target = Target.objects.get(indicator=ratio, institution=world.a)
+    target = Target.objects.get(indicator=ratio, institution=world.a, period="h2")
     assert (target.target_value, target.unit, target.deadline) == (1200, "万元", None)
 
-    form = client.get(url, {"indicator": ratio.pk, "institution": world.a.pk}).context["form"]
+    form = client.get(
+        url, {"indicator": ratio.pk, "institution": world.a.pk, "period": "h2"}
+    ).context["form"]
     assert form.initial["target_value"] == Decimal("1200")
     assert form.initial["institution"] == world.a.pk
 
@@ -463,11 +470,21 @@ def test_hr_sets_and_edits_a_target(client_for, world, ratio):
 
 
 def test_target_with_a_deadline(client_for, world, ratio):
+    on_time = Indicator.objects.create(
+        scheme=ratio.scheme, code="R3", part="business", name="按期完成", method="ratio",
+        direction="deadline", max_points=Decimal("10"), department=ratio.department,
+    )  # fmt: skip
     url = reverse("appraisal:scheme_targets", kwargs={"year": 2026})
-    data = {"indicator": ratio.pk, "institution": world.b.pk, "kind": "deadline"}
+    data = {"indicator": on_time.pk, "institution": world.b.pk, "period": "h1"}
     response = client_for("hr").post(url, data | {"deadline": "2026-06-30"})
     assert response.status_code == 302
-    assert str(Target.objects.get(indicator=ratio, institution=world.b).deadline) == "2026-06-30"
+    target = Target.objects.get(indicator=on_time, institution=world.b)
+    assert (str(target.deadline), target.period, target.kind) == ("2026-06-30", "h1", "deadline")
+    # A target value is never counted by a 按期 indicator: refused, nothing saved.
+    response = _english(client_for("hr")).post(url, data | {"period": "h2", "target_value": "5"})
+    assert response.status_code == 200
+    assert "does not use this figure" in response.content.decode()
+    assert not Target.objects.filter(indicator=on_time, period="h2").exists()
 
 
 # --- Approvals ------------------------------------------------------------------------------------

@@ -596,7 +596,8 @@ def grid_url():
 def test_scorer_grid_shows_own_indicators_and_current_scores(client_for, world, year):
     record(world, year, by="scorer", points="-12.5")
     record(world, year, by="scorer", points="-2.5")
-    record(world, year, by="scorer", institution=world.b, period="h2", points="-400")  # clamps
+    record(world, year, by="scorer", institution=world.b, period="h2", points="-300")
+    record(world, year, by="scorer", institution=world.b, period="h2", points="-100")  # clamps
     record(world, year, by="head_a", is_official=False, points="-100")  # self: not official
     response = client_for("scorer").get(grid_url())
     grid = response.context["grid"]

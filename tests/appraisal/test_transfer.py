@@ -369,21 +369,48 @@ def test_not_a_workbook(hr, counts):
     assert counts() == before
 
 
-def test_new_year_counts_last_years_indicators_which_it_copies(hr, counts, departments):
-    """scheme_create copies last year's indicators; one the workbook does not list stays, so the
-    maxima are checked with it."""
+def test_a_new_years_indicator_sheet_defines_its_indicators_exactly(hr, departments, client_for):
+    """scheme_create would copy last year's indicators forward; a workbook with a 指标 sheet
+    defines the year's list itself, so last year's X9 is neither copied nor counted in the
+    maxima (the message of an error would name only what the workbook and the year hold)."""
     last = Scheme.objects.create(year=YEAR - 1, status=Scheme.Status.PUBLISHED)
     Indicator.objects.create(
         scheme=last, code="X9", part="common", name="旧指标", max_points=10,
         method="deduct", department=departments["AQ"],
     )  # fmt: skip
-    before = counts()
-    failure = failure_of(hr, full_year())
-    [error] = failure.errors
-    assert (error.sheet, error.column, error.value) == ("方案", "公共目标分值", 300)
-    assert "C1, C2, X9" in error.message
-    assert "310" in error.message
-    assert counts() == before
+    result = import_year(hr, full_year())
+    scheme = Scheme.objects.get(year=YEAR)
+    assert "X9" not in set(scheme.indicators.values_list("code", flat=True))
+    assert result.indicators_removed == []  # nothing of this year was removed: none was copied
+    assert exported_rows(export_content(client_for("hr")))[1] == EXPECTED
+
+
+def test_a_draft_loses_the_indicators_its_sheet_does_not_list(hr, departments, client_for):
+    """A draft made by copying forward holds last year's X9; importing the year's workbook
+    removes it, and the summary says so."""
+    draft = services.scheme_create(actor=hr, year=YEAR)
+    services.indicator_save(
+        actor=hr, scheme=draft, code="X9", part="common", name="旧指标",
+        max_points=Decimal(10), method="deduct", department=departments["AQ"],
+    )  # fmt: skip
+    result = import_year(hr, full_year())
+    assert result.indicators_removed == ["X9"]
+    assert not Indicator.objects.filter(scheme=draft, code="X9").exists()
+    assert AuditEvent.objects.filter(action="indicator.delete").count() == 1
+    assert exported_rows(export_content(client_for("hr")))[1] == EXPECTED
+
+
+def test_the_import_command_names_the_removed_indicators(hr, departments, tmp_path):
+    draft = services.scheme_create(actor=hr, year=YEAR)
+    services.indicator_save(
+        actor=hr, scheme=draft, code="X9", part="common", name="旧指标",
+        max_points=Decimal(10), method="deduct", department=departments["AQ"],
+    )  # fmt: skip
+    path = tmp_path / "year.xlsx"
+    path.write_bytes(workbook(full_year()).getvalue())
+    out = io.StringIO()
+    call_command("import_year", str(path), actor="hr", stdout=out)
+    assert "1 removed (X9: not in the 指标 sheet)" in out.getvalue()
 
 
 def test_a_refusal_while_writing_rolls_everything_back(hr, counts, monkeypatch):

@@ -27,12 +27,14 @@ GROUPS = [
 ]
 INSTITUTIONS = ["机构编码", "机构名称", "组别编码"]
 INDICATORS = ["指标编码", "考核部分", "指标名称", "分值", "计分方式", "评分科室", "适用机构"]
+TARGETS = ["机构编码", "指标编码", "期间", "目标值", "实际值", "截止日期", "完成日期"]
 SCORES = ["机构编码", "类别", "指标编码", "期间", "分值", "事由"]
 HEADERS = {
     "方案": SCHEME,
     "考核组别": GROUPS,
     "机构": INSTITUTIONS,
     "指标": INDICATORS,
+    "目标": TARGETS,
     "评分": SCORES,
 }
 EXPORT_HEADERS = [

@@ -20,11 +20,17 @@ def letter(world, year):  # noqa: F811
     # B1 (add, 300) carries A01's business max; B3 adds a revenue target to its letter.
     Indicator.objects.filter(pk=year.indicators["B1"].pk).update(max_points=D("299.99"))
     Target.objects.create(
-        indicator=ratio, institution=world.a, kind="absolute", unit="万元", target_value=D("1200")
+        indicator=ratio,
+        institution=world.a,
+        period="h2",
+        kind="absolute",
+        unit="万元",
+        target_value=D("1200"),
     )
     Target.objects.create(
         indicator=year.indicators["B1"],
         institution=world.a,
+        period="h2",
         kind="rank",
         unit="名",
         target_value=D("3"),

@@ -205,7 +205,18 @@ def test_a_target_change_issues_a_new_version(
             actor=world.users["hr"],
             indicator=revenue.indicator,
             institution=world.a,
+            period="h2",
             target_value=D("1300"),
+        )
+    assert Letter.objects.filter(institution=world.a, level="head").count() == 2
+    # The first half's own target is not what the letter commits to (the whole year is).
+    with django_capture_on_commit_callbacks(execute=True):
+        target_save(
+            actor=world.users["hr"],
+            indicator=revenue.indicator,
+            institution=world.a,
+            period="h1",
+            target_value=D("600"),
         )
     latest = Letter.objects.filter(institution=world.a, level="head").order_by("-version").first()
     assert latest.version == 2 and latest.status == Letter.Status.ISSUED
@@ -216,6 +227,7 @@ def test_a_target_change_issues_a_new_version(
             actor=world.users["hr"],
             indicator=revenue.indicator,
             institution=world.a,
+            period="h2",
             actual_value=D("900"),
         )
     assert Letter.objects.filter(institution=world.a, level="head").count() == 2

@@ -79,7 +79,12 @@ def build_matrix_world():
     ratio.institutions.set([w.a])
     Indicator.objects.filter(pk=year.indicators["B1"].pk).update(max_points=D("299.99"))
     target = Target.objects.create(
-        indicator=ratio, institution=w.a, kind="absolute", unit="万元", target_value=D("1200")
+        indicator=ratio,
+        institution=w.a,
+        period="h2",
+        kind="absolute",
+        unit="万元",
+        target_value=D("1200"),
     )
     letter = letters.letter_issue(actor=hr, scheme=scheme, institution=w.a)
     year_results_recompute(scheme_id=scheme.pk)

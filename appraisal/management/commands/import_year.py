@@ -19,13 +19,20 @@ class Command(ImportCommand):
         scheme = (
             "created" if result.scheme_created else "updated" if result.scheme_updated else "kept"
         )
+        removed = (
+            f"{len(result.indicators_removed)} removed "
+            f"({', '.join(result.indicators_removed)}: not in the 指标 sheet)"
+            if result.indicators_removed
+            else "0 removed"
+        )
         return (
             f"{result.year}: scheme {scheme}{', opened' if result.scheme_opened else ''}. "
             f"Groups: {result.groups_created} created, {result.groups_updated} updated. "
             f"Institutions: {result.institutions_created} created, "
             f"{result.institutions_updated} updated. "
             f"Indicators: {result.indicators_created} created, "
-            f"{result.indicators_updated} updated. "
+            f"{result.indicators_updated} updated, {removed}. "
+            f"Targets: {result.targets_created} created, {result.targets_updated} updated. "
             f"Entries: {result.entries_created} recorded, "
             f"{result.entries_reversed} of an earlier import reversed. Results recomputed."
         )
