@@ -84,3 +84,22 @@ class DecisionForm(forms.Form):
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class GoLiveForm(forms.Form):
+    """HR sets the go-live month: a new version of the standard with the same items. The box is
+    the page's confirmation, checked here on the server: nothing is made without it."""
+
+    go_live_month = forms.DateField(
+        label=_("Go-live month"),
+        input_formats=["%Y-%m", "%Y-%m-%d"],
+        help_text=_("The month the rollout went live, as YYYY-MM, e.g. 2026-10."),
+        widget=forms.DateInput(format="%Y-%m", attrs={"type": "month", "placeholder": "2026-10"}),
+    )
+    confirmed = forms.BooleanField(
+        label=_(
+            "Make a new version of the standard with the same items and this go-live month. New "
+            "batches use it; existing batches keep the version they were made with."
+        ),
+        error_messages={"required": _("Tick the box to confirm the new version.")},
+    )

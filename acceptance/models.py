@@ -16,14 +16,14 @@ BATCH_MIN, BATCH_MAX = 5, 8
 
 
 class Standard(models.Model):
-    """验收标准: a versioned checklist. The newest version is used for new batches."""
+    """验收标准: a versioned checklist. The newest version is used for new batches; a batch keeps
+    the version it was made with."""
 
     version = models.PositiveIntegerField(_("version"), unique=True)
     name = models.CharField(_("name"), max_length=100)
-    # Wages are checked from this month of the batch's year on (default October).
-    payroll_since_month = models.PositiveSmallIntegerField(
-        _("payroll checked from month"), default=10
-    )
+    # 上线月份: the rollout's go-live month, its first day (2026-10-01). Wages are checked from
+    # it up to the month before an inspection, whatever year the inspection falls in.
+    go_live_month = models.DateField(_("go-live month"))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -31,9 +31,9 @@ class Standard(models.Model):
         verbose_name_plural = _("acceptance standards")
         ordering = ["-version"]
         constraints = [
+            # As bulletins.MonthlySnapshot's month: Django writes it for each database.
             models.CheckConstraint(
-                condition=Q(payroll_since_month__gte=1) & Q(payroll_since_month__lte=12),
-                name="standard_payroll_month_valid",
+                condition=Q(go_live_month__day=1), name="standard_go_live_first_day"
             )
         ]
 

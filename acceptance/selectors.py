@@ -2,7 +2,7 @@
 queries for a batch of 5 as for one of 8, with or without ticks. Scope always comes from
 acceptance.access; what "met" means always from acceptance.services."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet
 
@@ -12,7 +12,7 @@ from payroll.models import PaidWage, PayrollRun
 
 from . import services
 from .access import READERS, batches_visible_to, inspections_visible_to
-from .models import Batch, Inspection, StandardItem, Tick
+from .models import Batch, Inspection, Standard, StandardItem, Tick
 
 
 def batch_list(*, user) -> QuerySet[Batch]:
@@ -50,38 +50,43 @@ def institutions_for_batch() -> QuerySet[Institution]:
     )
 
 
-def payroll_met_many(inspections: list[Inspection]) -> dict[int, bool]:
-    """services.payroll_criterion's verdict for many inspections (their batch and standard
-    loaded) in two queries. An institution whose due months all have a confirmed run and also
-    imported actual pay is handed to the service itself, which reconciles month by month: that
-    stays the one place deciding what reconciles (and imported pay is the rare case)."""
+def payroll_criteria_many(
+    inspections: list[Inspection],
+) -> dict[int, tuple[bool, list[services.MonthCheck]]]:
+    """services.payroll_criterion's verdict and month checks for many inspections (their batch and
+    standard loaded) in two queries. An institution whose due months all have a confirmed run and
+    also imported actual pay is handed to the service itself, which reconciles month by month:
+    that stays the one place deciding what reconciles (and imported pay is the rare case)."""
     months = {i.pk: services.payroll_months(i) for i in inspections}
     institution_ids = {i.institution_id for i in inspections}
     all_months = {m for due in months.values() for m in due}
-    if not all_months:
-        return dict.fromkeys(months, False)
-    runs = {
-        (institution_id, month): status
-        for institution_id, month, status in PayrollRun.objects.filter(
-            institution_id__in=institution_ids, month__in=all_months
-        ).values_list("institution_id", "month", "status")
-    }
-    paid = set(
-        PaidWage.objects.filter(employee__institution_id__in=institution_ids, month__in=all_months)
-        .values_list("employee__institution_id", "month")
-        .distinct()
-    )
-    verdicts = {}
+    runs, paid = {}, set()
+    if all_months:
+        runs = {
+            (institution_id, month): status
+            for institution_id, month, status in PayrollRun.objects.filter(
+                institution_id__in=institution_ids, month__in=all_months
+            ).values_list("institution_id", "month", "status")
+        }
+        paid = set(
+            PaidWage.objects.filter(
+                employee__institution_id__in=institution_ids, month__in=all_months
+            )
+            .values_list("employee__institution_id", "month")
+            .distinct()
+        )
+    criteria = {}
     for inspection in inspections:
         due, key = months[inspection.pk], inspection.institution_id
-        confirmed = bool(due) and all(
-            runs.get((key, m)) not in (None, PayrollRun.Status.DRAFT) for m in due
-        )
-        if confirmed and any((key, m) in paid for m in due):
-            verdicts[inspection.pk] = services.payroll_criterion(inspection)[0]
+        if not due:
+            criteria[inspection.pk] = (False, [services.no_month_due(inspection)])
+            continue
+        checks = [services.month_check(m, runs.get((key, m))) for m in due]
+        if all(c.ok for c in checks) and any((key, m) in paid for m in due):
+            criteria[inspection.pk] = services.payroll_criterion(inspection)
         else:
-            verdicts[inspection.pk] = confirmed
-    return verdicts
+            criteria[inspection.pk] = (all(c.ok for c in checks), checks)
+    return criteria
 
 
 @dataclass
@@ -90,10 +95,17 @@ class InspectionRow:
 
     inspection: Inspection
     marks: list[bool]
+    # The payroll criterion's month checks (empty when the standard has no payroll item).
+    payroll_checks: list[services.MonthCheck] = field(default_factory=list)
 
     @property
     def met_count(self) -> int:
         return sum(self.marks)
+
+    @property
+    def payroll_failures(self) -> list[services.MonthCheck]:
+        """The months that keep 工资按系统发放 from being met, each with its reason."""
+        return [c for c in self.payroll_checks if not c.ok]
 
 
 def batch_rows(*, user, batch: Batch) -> tuple[list[StandardItem], list[InspectionRow]]:
@@ -113,16 +125,18 @@ def batch_rows(*, user, batch: Batch) -> tuple[list[StandardItem], list[Inspecti
             "inspection_id", "item_id"
         )
     )
-    payroll = payroll_met_many(inspections) if inspections else {}
+    has_payroll = any(item.method == StandardItem.Method.PAYROLL for item in items)
+    payroll = payroll_criteria_many(inspections) if inspections and has_payroll else {}
     rows = []
     for inspection in inspections:
+        met, checks = payroll.get(inspection.pk, (False, []))
         marks = [
-            payroll[inspection.pk]
+            met
             if item.method == StandardItem.Method.PAYROLL
             else (inspection.pk, item.pk) in ticked
             for item in items
         ]
-        rows.append(InspectionRow(inspection, marks))
+        rows.append(InspectionRow(inspection, marks, checks))
     return items, rows
 
 
@@ -154,6 +168,11 @@ def inspection_checklist(inspection: Inspection) -> list[ChecklistLine]:
             tick = ticks.get(item.pk)
             lines.append(ChecklistLine(item, bool(tick and tick.met), tick=tick))
     return lines
+
+
+def standard_versions() -> QuerySet[Standard]:
+    """Every version of the standard, newest first, with how many batches use each."""
+    return Standard.objects.annotate(batch_count=Count("batches")).order_by("-version")
 
 
 def institution_history(*, user, institution: Institution) -> QuerySet[Inspection]:

@@ -35,8 +35,13 @@ DEFAULT_ITEMS = [
     ("DATA", "基础数据采集完成", StandardItem.Method.TICK),
     ("TRAIN", "现场培训完成", StandardItem.Method.TICK),
     ("TEST", "系统测试通过", StandardItem.Method.TICK),
-    ("PAY", "工资按系统发放（自10月起按本系统核算结果发放）", StandardItem.Method.PAYROLL),
+    # The month wages are checked from is the standard's go-live month, not the item's text.
+    ("PAY", "工资按系统发放（自上线月份起按本系统核算结果发放）", StandardItem.Method.PAYROLL),
 ]
+
+# The pilots' rollout went live in October 2026 (DESIGN.md §4: trial run from December, formal
+# operation from January): the go-live month of a first standard made without one.
+DEFAULT_GO_LIVE_MONTH = datetime.date(2026, 10, 1)
 
 
 def _require_hr(actor) -> None:
@@ -48,24 +53,86 @@ def standard_current() -> Standard | None:
     return Standard.objects.order_by("-version").first()
 
 
-@transaction.atomic
-def standard_create(
-    *, actor: User, name: str, items=DEFAULT_ITEMS, payroll_since_month: int = 10
+def month_start(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
+
+
+def month_label(month: datetime.date) -> str:
+    """How messages name a month: 2026-10."""
+    return f"{month:%Y-%m}"
+
+
+def _standard_make(
+    *, actor: User, name: str, go_live_month: datetime.date, items: list[dict], before=None
 ) -> Standard:
-    """A new version of the standard (the newest is used for new batches)."""
-    _require_hr(actor)
-    version = (standard_current().version + 1) if standard_current() else 1
-    standard = Standard.objects.create(
-        version=version, name=name, payroll_since_month=payroll_since_month
+    current = Standard.objects.select_for_update().order_by("-version").first()
+    version = current.version + 1 if current else 1
+    standard = Standard.objects.create(version=version, name=name, go_live_month=go_live_month)
+    StandardItem.objects.bulk_create(
+        StandardItem(standard=standard, sort_order=order, **item)
+        for order, item in enumerate(items)
     )
-    for order, (code, text, method) in enumerate(items):
-        StandardItem.objects.create(
-            standard=standard, code=code, text=text, method=method, sort_order=order
-        )
     audit_record(
-        actor=actor, action="acceptance.standard", obj=standard, after={"version": version}
+        actor=actor,
+        action="acceptance.standard",
+        obj=standard,
+        before=before,
+        after={"version": version, "go_live_month": month_label(go_live_month)},
     )
     return standard
+
+
+@transaction.atomic
+def standard_create(
+    *,
+    actor: User,
+    name: str,
+    items=DEFAULT_ITEMS,
+    go_live_month: datetime.date | None = None,
+) -> Standard:
+    """A new version of the standard (the newest is used for new batches) with these items, each
+    (code, text, method). `go_live_month` is any day of the go-live month (its first day is
+    kept); left out, the current version's go-live month, or DEFAULT_GO_LIVE_MONTH for the
+    first standard (docs/ACCEPTANCE.md)."""
+    _require_hr(actor)
+    if go_live_month is None:
+        current = standard_current()
+        go_live_month = current.go_live_month if current else DEFAULT_GO_LIVE_MONTH
+    return _standard_make(
+        actor=actor,
+        name=name,
+        go_live_month=month_start(go_live_month),
+        items=[{"code": code, "text": text, "method": method} for code, text, method in items],
+    )
+
+
+@transaction.atomic
+def standard_go_live_change(*, actor: User, go_live_month: datetime.date) -> Standard:
+    """HR sets the go-live month: a new version of the current standard, with its name and the
+    same items, and the new go-live month. New batches use it; existing batches keep the version
+    they were made with, and so their go-live month."""
+    _require_hr(actor)
+    current = Standard.objects.select_for_update().order_by("-version").first()
+    if current is None:
+        raise ValidationError(_("There is no acceptance standard yet."))
+    go_live_month = month_start(go_live_month)
+    if go_live_month == current.go_live_month:
+        raise ValidationError(
+            {
+                "go_live_month": _("The go-live month is %(month)s already.")
+                % {"month": month_label(go_live_month)}
+            }
+        )
+    items = list(
+        current.items.order_by("sort_order", "code").values("code", "text", "mandatory", "method")
+    )
+    return _standard_make(
+        actor=actor,
+        name=current.name,
+        go_live_month=go_live_month,
+        items=items,
+        before={"version": current.version, "go_live_month": month_label(current.go_live_month)},
+    )
 
 
 # --- Batches -------------------------------------------------------------------------------------
@@ -186,19 +253,69 @@ def batch_close(*, actor: User, batch: Batch) -> Batch:
 class MonthCheck:
     month: datetime.date
     ok: bool
-    reason: str
+    reason: str  # names the month (2026-11: …), so it is understood wherever it is shown alone
+
+
+def months_due(go_live_month: datetime.date, day: datetime.date) -> list[datetime.date]:
+    """Every month from the go-live month to the month before `day`, across the turn of the year:
+    (2026-10-01, 2027-01-11) → 2026-10, 2026-11, 2026-12. None when `day` is in or before the
+    go-live month."""
+    months, month = [], month_start(go_live_month)
+    while month < month_start(day):
+        months.append(month)
+        month = month_start(month + datetime.timedelta(days=32))
+    return months
 
 
 def payroll_months(inspection: Inspection) -> list[datetime.date]:
-    """From the standard's go-live month of the batch's year to the last month before the
-    batch's date (the month of the inspection itself is not paid yet)."""
+    """The months the payroll criterion checks: from the go-live month of the batch's standard to
+    the last month before the batch's date (the month of the inspection itself is not paid yet)."""
     batch = inspection.batch
-    first = datetime.date(batch.date.year, batch.standard.payroll_since_month, 1)
-    months, month = [], first
-    while month < batch.date.replace(day=1):
-        months.append(month)
-        month = (month + datetime.timedelta(days=32)).replace(day=1)
-    return months
+    return months_due(batch.standard.go_live_month, batch.date)
+
+
+def no_month_due(inspection: Inspection) -> MonthCheck:
+    """The criterion of a batch dated in or before the go-live month: not met, saying why."""
+    batch = inspection.batch
+    return MonthCheck(
+        month_start(batch.date),
+        False,
+        _(
+            "No month is due yet: wages are checked from the go-live month %(go_live)s up to the "
+            "month before the inspection (%(date)s)."
+        )
+        % {"go_live": month_label(batch.standard.go_live_month), "date": batch.date.isoformat()},
+    )
+
+
+def month_check(month: datetime.date, status: str | None, report=None) -> MonthCheck:
+    """One month's verdict from its payroll run's status (None: no run) and, where actual pay of
+    that month was imported, its reconciliation (payroll.services.reconcile)."""
+    label = {"month": month_label(month)}
+    if status is None:
+        return MonthCheck(
+            month, False, _("%(month)s: no payroll run computed by the system.") % label
+        )
+    if status == PayrollRun.Status.DRAFT:
+        return MonthCheck(
+            month, False, _("%(month)s: the payroll run is still a draft, not confirmed.") % label
+        )
+    if report is not None and not report.reconciled:
+        return MonthCheck(
+            month,
+            False,
+            _(
+                "%(month)s: paid wages differ from the computed ones: %(d)s differences, "
+                "%(m)s not paid, %(u)s paid but not computed."
+            )
+            % {
+                **label,
+                "d": len(report.differences),
+                "m": len(report.missing),
+                "u": len(report.unexpected),
+            },
+        )
+    return MonthCheck(month, True, _("%(month)s: paid as computed.") % label)
 
 
 def payroll_criterion(inspection: Inspection) -> tuple[bool, list[MonthCheck]]:
@@ -207,15 +324,12 @@ def payroll_criterion(inspection: Inspection) -> tuple[bool, list[MonthCheck]]:
     institution = inspection.institution
     months = payroll_months(inspection)
     if not months:
-        return False, [
-            MonthCheck(inspection.batch.date.replace(day=1), False, _("No month is due yet."))
-        ]
-    runs = {
-        r.month: r
-        for r in PayrollRun.objects.filter(institution=institution, month__in=months).only(
+        return False, [no_month_due(inspection)]
+    runs = dict(
+        PayrollRun.objects.filter(institution=institution, month__in=months).values_list(
             "month", "status"
         )
-    }
+    )
     paid_months = set(
         PaidWage.objects.filter(employee__institution=institution, month__in=months).values_list(
             "month", flat=True
@@ -223,35 +337,17 @@ def payroll_criterion(inspection: Inspection) -> tuple[bool, list[MonthCheck]]:
     )
     checks = []
     for month in months:
-        run = runs.get(month)
-        if run is None:
-            checks.append(MonthCheck(month, False, _("No payroll run computed by the system.")))
-        elif run.status == PayrollRun.Status.DRAFT:
-            checks.append(
-                MonthCheck(month, False, _("The payroll run is still a draft, not confirmed."))
-            )
-        elif (
-            month in paid_months
-            and not (report := reconcile(institution=institution, month=month)).reconciled
-        ):
-            checks.append(
-                MonthCheck(
-                    month,
-                    False,
-                    _(
-                        "Paid wages differ from the computed ones: %(d)s differences, "
-                        "%(m)s not paid, %(u)s paid but not computed."
-                    )
-                    % {
-                        "d": len(report.differences),
-                        "m": len(report.missing),
-                        "u": len(report.unexpected),
-                    },
-                )
-            )
-        else:
-            checks.append(MonthCheck(month, True, _("Paid as computed.")))
+        status = runs.get(month)
+        report = None
+        if status not in (None, PayrollRun.Status.DRAFT) and month in paid_months:
+            report = reconcile(institution=institution, month=month)
+        checks.append(month_check(month, status, report))
     return all(c.ok for c in checks), checks
+
+
+def payroll_failures(checks: list[MonthCheck]) -> str:
+    """The failing months' reasons in one line, as a refusal quotes them."""
+    return "；".join(c.reason for c in checks if not c.ok)
 
 
 # --- Ticks and decisions -------------------------------------------------------------------------
@@ -332,11 +428,15 @@ def inspection_decide(
         raise ValidationError(_("This inspection is decided already."))
     if passed:
         ticks = {t.item_id: t for t in inspection.ticks.all()}
-        unmet = [
-            i.text
-            for i in inspection.batch.standard.items.filter(mandatory=True)
-            if not item_met(inspection, i, ticks)
-        ]
+        unmet = []
+        for item in inspection.batch.standard.items.filter(mandatory=True):
+            if item.method == StandardItem.Method.PAYROLL:
+                met, checks = payroll_criterion(inspection)
+                if not met:
+                    # Which month fails and why, as the page shows it.
+                    unmet.append(f"{item.text}（{payroll_failures(checks)}）")
+            elif not item_met(inspection, item, ticks):
+                unmet.append(item.text)
         if unmet:
             raise ValidationError(
                 _("%(code)s cannot pass: mandatory items not met: %(items)s.")

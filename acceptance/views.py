@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -17,7 +18,7 @@ from orgs.models import Role
 from orgs.views import apply_errors, role_required
 
 from . import access, exporting, selectors, services
-from .forms import BatchForm, DecisionForm, TickForm
+from .forms import BatchForm, DecisionForm, GoLiveForm, TickForm
 from .models import Batch, Inspection, StandardItem, Tick
 
 # Who reads the acceptance pages (a head: their own institution's inspections only).
@@ -86,6 +87,7 @@ def _batch_context(request, batch: Batch) -> dict:
         "can_start": batch.status == Batch.Status.PLANNED and (is_hr or member),
         "can_close": is_hr and batch.status != Batch.Status.CLOSED,
         "can_report": has_role(user, *REPORT_READERS),
+        "has_payroll": any(item.method == StandardItem.Method.PAYROLL for item in items),
     }
 
 
@@ -127,13 +129,17 @@ def batch_close(request, pk):
 def batch_report(request, pk):
     """The acceptance report (验收报告) as a printable A4 page."""
     batch = access.batch_get_for_user(request.user, pk=pk)
-    return render(request, "acceptance/batch_report.html", _batch_context(request, batch))
+    # A Chinese document whatever the UI language: the payroll months' reasons too.
+    with translation.override(exporting.LANGUAGE):
+        context = _batch_context(request, batch)
+    return render(request, "acceptance/batch_report.html", context)
 
 
 @role_required(*REPORT_READERS)
 def batch_report_export(request, pk):
     batch = access.batch_get_for_user(request.user, pk=pk)
-    items, rows = selectors.batch_rows(user=request.user, batch=batch)
+    with translation.override(exporting.LANGUAGE):
+        items, rows = selectors.batch_rows(user=request.user, batch=batch)
     return FileResponse(
         exporting.batch_report_workbook(items, rows),
         as_attachment=True,
@@ -272,9 +278,43 @@ def tick_evidence(request, pk, item):
 
 
 @role_required(*VIEWERS)
+@require_http_methods(["GET", "POST"])
 def standard_detail(request):
+    """The current standard and its versions; HR sets the go-live month here, which makes a new
+    version with the same items (services.standard_go_live_change)."""
+    user = request.user
+    is_hr = has_role(user, Role.HR)
+    if request.method == "POST" and not is_hr:
+        raise PermissionDenied
     standard = services.standard_current()
-    items = standard.items.all() if standard else []
-    return render(
-        request, "acceptance/standard_detail.html", {"standard": standard, "items": items}
-    )
+    form = None
+    if is_hr and standard is not None:
+        form = GoLiveForm(request.POST or None, initial={"go_live_month": standard.go_live_month})
+    status = 200
+    if request.method == "POST":
+        if form is not None and form.is_valid():
+            try:
+                new = services.standard_go_live_change(
+                    actor=user, go_live_month=form.cleaned_data["go_live_month"]
+                )
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Version %(version)s of the standard is in force: wages are checked from "
+                        "%(month)s (go-live). New batches use it; existing batches keep theirs."
+                    )
+                    % {"version": new.version, "month": services.month_label(new.go_live_month)},
+                )
+                return redirect("acceptance:standard_detail")
+        status = 400
+    context = {
+        "standard": standard,
+        "items": standard.items.all() if standard else [],
+        "go_live": services.month_label(standard.go_live_month) if standard else "",
+        "versions": selectors.standard_versions() if standard else [],
+        "form": form,
+    }
+    return render(request, "acceptance/standard_detail.html", context, status=status)

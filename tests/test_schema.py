@@ -48,6 +48,7 @@ API_PATHS = {
     "/api/v1/letters/{id}/sign/",
     "/api/v1/letters/{id}/countersign/",
     "/api/v1/letters/issue/",
+    "/api/v1/standards/",
     "/api/v1/batches/",
     "/api/v1/batches/{id}/",
     "/api/v1/inspections/",

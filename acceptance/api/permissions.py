@@ -41,3 +41,12 @@ class ReportAccess(_ReadWriteRoles):
     """Weekly reports: the institution's head submits, HR for any pilot."""
 
     write_roles = (Role.HR, Role.HEAD)
+
+
+class StandardAccess(BasePermission):
+    """The standard, read only: HR, acceptance members and auditors (HR sets the go-live month on
+    the standard's page, through services.standard_go_live_change). A reader's other method is a
+    405; anyone else gets 403."""
+
+    def has_permission(self, request, view):
+        return access.has_role(request.user, *READERS)

@@ -9,8 +9,35 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from acceptance import services
-from acceptance.models import Batch, Inspection, Team, Tick, WeeklyReport
+from acceptance.models import Batch, Inspection, Standard, StandardItem, Team, Tick, WeeklyReport
 from orgs.models import Institution, Stage
+
+GO_LIVE_HELP = _(
+    "The go-live month, as its first day (2026-10-01): wages are checked from it up to the month "
+    "before an inspection."
+)
+
+# --- Standard ------------------------------------------------------------------------------------
+
+
+class StandardItemSerializer(serializers.ModelSerializer):
+    method_label = serializers.CharField(source="get_method_display", read_only=True)
+
+    class Meta:
+        model = StandardItem
+        fields = ["code", "text", "mandatory", "method", "method_label"]
+        read_only_fields = fields
+
+
+class StandardSerializer(serializers.ModelSerializer):
+    go_live_month = serializers.DateField(read_only=True, help_text=GO_LIVE_HELP)
+    items = StandardItemSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Standard
+        fields = ["id", "version", "name", "go_live_month", "items", "created_at"]
+        read_only_fields = fields
+
 
 # --- Batches -------------------------------------------------------------------------------------
 
@@ -33,6 +60,11 @@ class BatchSerializer(serializers.ModelSerializer):
     team = serializers.IntegerField(source="team_id", read_only=True)
     team_name = serializers.CharField(source="team.name", read_only=True)
     standard_version = serializers.IntegerField(source="standard.version", read_only=True)
+    go_live_month = serializers.DateField(
+        source="standard.go_live_month",
+        read_only=True,
+        help_text=_("The go-live month of the batch's standard, as its first day (2026-10-01)."),
+    )
     inspections = BatchInspectionSerializer(
         source="visible_inspections",
         many=True,
@@ -51,6 +83,7 @@ class BatchSerializer(serializers.ModelSerializer):
             "team",
             "team_name",
             "standard_version",
+            "go_live_month",
             "inspections",
             "created_at",
         ]
@@ -104,14 +137,18 @@ class TickSerializer(serializers.ModelSerializer):
 class PayrollMonthSerializer(serializers.Serializer):
     month = serializers.DateField(help_text=_("First day of the month."))
     ok = serializers.BooleanField()
-    reason = serializers.CharField()
+    reason = serializers.CharField(
+        help_text=_("Names the month (2026-11: …) and, when it fails, why.")
+    )
 
 
 class PayrollCriterionSerializer(serializers.Serializer):
-    """工资按系统发放: every month from the go-live month up to the inspection, paid as this system
-    computed it."""
+    """工资按系统发放: every month from the go-live month up to the month before the inspection,
+    across the turn of the year, paid as this system computed it. A batch dated in or before the
+    go-live month has no month due: not met, one entry saying so."""
 
     met = serializers.BooleanField()
+    go_live_month = serializers.DateField(help_text=GO_LIVE_HELP)
     months = PayrollMonthSerializer(many=True)
 
 
@@ -156,7 +193,13 @@ class InspectionSerializer(serializers.ModelSerializer):
     def get_payroll(self, inspection) -> dict:
         # The service is the one place deciding what the criterion means (two queries each).
         met, checks = services.payroll_criterion(inspection)
-        return PayrollCriterionSerializer({"met": met, "months": [vars(c) for c in checks]}).data
+        return PayrollCriterionSerializer(
+            {
+                "met": met,
+                "go_live_month": inspection.batch.standard.go_live_month,
+                "months": [vars(c) for c in checks],
+            }
+        ).data
 
 
 class TickSaveSerializer(serializers.Serializer):

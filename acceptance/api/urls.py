@@ -7,6 +7,7 @@ from . import views
 # shadow it.
 router = DefaultRouter()
 router.include_root_view = False
+router.register("standards", views.StandardViewSet, basename="acceptance-standard")
 router.register("batches", views.BatchViewSet, basename="acceptance-batch")
 router.register("inspections", views.InspectionViewSet, basename="acceptance-inspection")
 router.register("reports", views.WeeklyReportViewSet, basename="acceptance-report")

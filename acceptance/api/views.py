@@ -16,24 +16,42 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from acceptance import access, rollout, services
-from acceptance.models import Batch, Inspection, Tick, WeeklyReport, week_start
+from acceptance.models import Batch, Inspection, Standard, Tick, WeeklyReport, week_start
 from orgs.access import has_role, institutions_visible_to
 from orgs.api.views import drf_validation_error
 from orgs.filters import IntegerFilter
 from orgs.models import Institution, Role
 
-from .permissions import BatchAccess, InspectionAccess, ReportAccess
+from .permissions import BatchAccess, InspectionAccess, ReportAccess, StandardAccess
 from .serializers import (
     BatchCreateSerializer,
     BatchSerializer,
     DecideSerializer,
     InspectionSerializer,
+    StandardSerializer,
     TickSaveSerializer,
     WeeklyReportSerializer,
     WeeklyReportSubmitSerializer,
 )
 
 READ_AND_POST = ["get", "post", "head", "options"]
+
+
+# --- Standard ------------------------------------------------------------------------------------
+
+
+class StandardViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Versions of the acceptance standard (验收标准), newest first: the first is the one new
+    batches use. Each with its items and its go-live month, from which the payroll criterion checks
+    wages. Read by HR, acceptance members and auditors; HR sets the go-live month on the standard's
+    page, which makes a new version."""
+
+    serializer_class = StandardSerializer
+    permission_classes = [StandardAccess]
+    http_method_names = ["get", "head", "options"]
+
+    def get_queryset(self):
+        return Standard.objects.prefetch_related("items").order_by("-version")
 
 
 # --- Batches -------------------------------------------------------------------------------------

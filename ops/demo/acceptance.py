@@ -116,7 +116,9 @@ def seed_acceptance(*, hr: User) -> int:
     if Standard.objects.exists():
         _passed_in_trial()
         return 0
-    standard = services.standard_create(actor=hr, name="试点机构上线验收标准")
+    standard = services.standard_create(
+        actor=hr, name="试点机构上线验收标准", go_live_month=datetime.date(2026, 10, 1)
+    )
     items = list(standard.items.filter(method=StandardItem.Method.TICK).order_by("sort_order"))
     member = User.objects.get(username="acceptance", role=Role.ACCEPTANCE)
     team = Team.objects.create(name=TEAM)

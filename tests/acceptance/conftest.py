@@ -1,5 +1,6 @@
 """Pilot institutions P01…P09 (with heads for P01 and P02), a team with the acceptance persona,
-the default standard, and payroll policies so that October runs can be confirmed."""
+the default standard (go-live October 2026), and payroll policies so that the runs of October 2026
+on can be confirmed."""
 
 import datetime
 from decimal import Decimal as D
@@ -41,7 +42,9 @@ def pilots(world):
         institutions.append(inst)
     team = Team.objects.create(name="第一验收组")
     team.members.set([world.users["acceptance"], hr])
-    standard = services.standard_create(actor=hr, name="试点机构验收标准")
+    standard = services.standard_create(
+        actor=hr, name="试点机构验收标准", go_live_month=datetime.date(2026, 10, 1)
+    )
     return type("Pilots", (), {"institutions": institutions, "team": team, "standard": standard})
 
 

@@ -239,14 +239,20 @@ def test_inspection_shows_ticks_and_the_payroll_criterion(client_as, world, pilo
     assert tick["has_evidence"] is False
     payroll = response.json()["payroll"]
     assert payroll["met"] is False
+    assert payroll["go_live_month"] == "2026-10-01"
     assert payroll["months"] == [
-        {"month": "2026-10-01", "ok": False, "reason": "No payroll run computed by the system."}
+        {
+            "month": "2026-10-01",
+            "ok": False,
+            "reason": "2026-10: no payroll run computed by the system.",
+        }
     ]
     confirm_month(world, pilots.institutions[0])
     data = client_as("head_p01").get(API + f"inspections/{ids['i1']}/").json()
     assert data["payroll"] == {
         "met": True,
-        "months": [{"month": "2026-10-01", "ok": True, "reason": "Paid as computed."}],
+        "go_live_month": "2026-10-01",
+        "months": [{"month": "2026-10-01", "ok": True, "reason": "2026-10: paid as computed."}],
     }
     # Ticking again replaces the tick.
     call(member, "post", API + f"inspections/{ids['i1']}/ticks/", TICK | {"met": False})

@@ -350,12 +350,17 @@ def test_pass_is_refused_until_the_mandatory_items_are_met(client_for, world, pi
     # The payroll item shows October failing, and why.
     body = client.get(url).content.decode()
     month = body.split('data-month="2026-10"')[1].split("</tr>")[0]
-    assert 'data-ok="no"' in month and "No payroll run computed by the system." in month
+    assert 'data-ok="no"' in month and "2026-10: no payroll run computed by the system." in month
     response = client.post(_url("inspection_decide", pk=p01.pk), {"decision": "pass"})
     assert response.status_code == 400
     body = response.content.decode()
     assert 'data-testid="decide-errors"' in body
-    assert "P01 cannot pass: mandatory items not met: 工资按系统发放" in body
+    # The refusal names the failing month and why.
+    assert (
+        "P01 cannot pass: mandatory items not met: "
+        "工资按系统发放（自上线月份起按本系统核算结果发放）"
+        "（2026-10: no payroll run computed by the system.）" in body
+    )
     p01.refresh_from_db()
     assert p01.result == Inspection.Result.PENDING
     # A draft run is named as such; once confirmed, October is paid as computed and P01 passes.
@@ -364,11 +369,14 @@ def test_pass_is_refused_until_the_mandatory_items_are_met(client_for, world, pi
     pay.payroll_run_compute(
         actor=None, institution=p01.institution, month=datetime.date(2026, 10, 1)
     )
-    assert "The payroll run is still a draft, not confirmed." in client.get(url).content.decode()
+    assert (
+        "2026-10: the payroll run is still a draft, not confirmed."
+        in client.get(url).content.decode()
+    )
     confirm_month(world, p01.institution)
     body = client.get(url).content.decode()
     month = body.split('data-month="2026-10"')[1].split("</tr>")[0]
-    assert 'data-ok="yes"' in month and "Paid as computed." in month
+    assert 'data-ok="yes"' in month and "2026-10: paid as computed." in month
     response = client.post(
         _url("inspection_decide", pk=p01.pk), {"decision": "pass", "note": "合格"}
     )
@@ -440,6 +448,13 @@ def test_report_page_and_excel(client_for, world, pilots, first):
     signatures = body.split('data-testid="report-signatures"')[1]
     assert member.get_full_name() in signatures and world.users["hr"].get_full_name() in signatures
     assert "acceptance.css" in body  # its A4 print rules
+    # What the payroll check found, month by month, in Chinese whatever the UI language.
+    payroll = body.split('data-testid="report-payroll"')[1].split("</table>")[0]
+    assert "✓ 已核验：2026-10" in payroll.split('data-code="P01"')[1].split("</tr>")[0]
+    p02_payroll = payroll.split('data-code="P02"')[1].split("</tr>")[0]
+    assert 'data-month="2026-10"' in p02_payroll
+    assert "2026-10：没有系统计算的工资核算。" in p02_payroll
+    assert "核验自上线月份 2026-10 起至验收日期的上一个月" in body
 
     response = client_for("acceptance").get(_url("batch_report_export", pk=first.pk))
     assert response.status_code == 200
@@ -450,12 +465,13 @@ def test_report_page_and_excel(client_for, world, pilots, first):
     assert rows[0] == [
         "机构编码", "机构名称", "轮次",
         "环境搭建完成", "基础数据采集完成", "现场培训完成", "系统测试通过",
-        "工资按系统发放（自10月起按本系统核算结果发放）",
-        "结论",
+        "工资按系统发放（自上线月份起按本系统核算结果发放）",
+        "结论", "工资核验说明",
     ]  # fmt: skip
-    assert rows[1] == ["P01", "试点01", 1, "是", "是", "是", "是", "是", "通过"]
-    assert rows[2] == ["P02", "试点02", 1, "否", "否", "否", "否", "否", "未通过"]
-    assert rows[3] == ["P03", "试点03", 1, "否", "否", "否", "否", "否", "待定"]
+    no_run = "2026-10：没有系统计算的工资核算。"
+    assert rows[1] == ["P01", "试点01", 1, "是", "是", "是", "是", "是", "通过", "已核验：2026-10"]
+    assert rows[2] == ["P02", "试点02", 1, "否", "否", "否", "否", "否", "未通过", no_run]
+    assert rows[3] == ["P03", "试点03", 1, "否", "否", "否", "否", "否", "待定", no_run]
     assert len(rows) == 6
     assert all(cell.font.bold for cell in ws[1]) and ws.freeze_panes == "A2"
 

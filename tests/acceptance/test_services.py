@@ -93,7 +93,7 @@ def test_payroll_criterion_turns_met_when_the_missing_month_is_confirmed(world, 
     inspection = first.inspections.get(institution__code="P02")
     met, checks = services.payroll_criterion(inspection)
     assert not met and [c.month for c in checks] == [datetime.date(2026, 10, 1)]
-    assert "No payroll run" in checks[0].reason
+    assert checks[0].reason == "2026-10: no payroll run computed by the system."
     confirm_month(world, pilots.institutions[1])
     met, checks = services.payroll_criterion(inspection)
     assert met and checks[0].ok
@@ -107,7 +107,7 @@ def test_payroll_criterion_turns_met_when_the_missing_month_is_confirmed(world, 
         imported_by=world.users["hr"],
     )
     met, checks = services.payroll_criterion(inspection)
-    assert not met and "differ" in checks[0].reason
+    assert not met and checks[0].reason.startswith("2026-10: paid wages differ")
 
 
 def test_pass_moves_the_institution_to_trial(world, pilots):

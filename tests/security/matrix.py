@@ -301,6 +301,7 @@ acceptance:tick_save                405   403   403   403   405   403   403   40
   POST                              -     403   403   403   -     403   403   403   login
 acceptance:tick_evidence            ok    ok    404   403   ok    403   ok    403   login
 acceptance:standard_detail          ok    ok    ok    403   ok    403   ok    403   login
+  POST                              -     403   403   403   403   403   403   403   login
 acceptance:report_list              ok    ok    ok    403   ok    403   ok    403   login
 acceptance:report_submit            ok    ok    ok    403   403   403   403   403   login
   POST                              -     -     -     403   403   403   403   403   login
@@ -407,6 +408,7 @@ letters-letter-sign                 405   405   405   405   405   405   405   40
 letters-letter-verify               ok    ok    404   404   404   404   ok    404   401
 
 # --- api acceptance --------------------------------------------------------------------
+acceptance-standard-list            ok    403   403   403   ok    403   ok    403   401
 acceptance-batch-list               ok    ok    ok    403   ok    403   ok    403   401
   POST                              -     403   403   403   403   403   403   403   401
 acceptance-batch-detail             ok    ok    ok    403   ok    403   ok    403   401
