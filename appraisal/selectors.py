@@ -382,10 +382,12 @@ class Rankings:
     page: object  # django.core.paginator.Page over the pages of groups
 
 
-def rankings(*, user, scheme: Scheme, page=None) -> Rankings:
+def rankings(*, user, scheme: Scheme, page=None, period: str = engine.Period.YEAR) -> Rankings:
     """The year's results the user may see, per assessment group in group order, each group
     ordered by rank, a page of whole groups at a time (RANKING_ROWS_PER_PAGE rows; all of them
-    while they fit). Two queries: the groups with their sizes, then this page's results."""
+    while they fit). Two queries: the groups with their sizes, then this page's results.
+    `period=h1`: the mid-year ranking, by the first-half rank."""
+    rank = "h1_rank" if period == engine.Period.H1 else "rank"
     visible = results_visible_to(user).filter(scheme=scheme)
     group_order = (F("group__sort_order").asc(nulls_last=True), "group__code")
     index = [
@@ -406,7 +408,7 @@ def rankings(*, user, scheme: Scheme, page=None) -> Rankings:
     results = (
         visible.filter(in_page)
         .select_related("institution", "group")
-        .order_by(*group_order, F("rank").asc(nulls_last=True), "institution__code")
+        .order_by(*group_order, F(rank).asc(nulls_last=True), "institution__code")
         if ids
         else []
     )

@@ -329,6 +329,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # A result's grade and its first-half grade are one choice set: one name for it.
+    "ENUM_NAME_OVERRIDES": {"ResultGradeEnum": "appraisal.models.Grade"},
 }
 
 # --- Security ------------------------------------------------------------------------------------

@@ -390,6 +390,9 @@ class ResultSerializer(serializers.ModelSerializer):
             "gap_to_next_prize",
             "gap_to_above",
             "margin_below",
+            "h1_total",
+            "h1_rank",
+            "h1_grade",
             "self_total",
             "self_gap_flag",
         ]

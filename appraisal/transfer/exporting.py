@@ -67,29 +67,52 @@ RANKING_VALUES: dict[str, Callable[[Result], object]] = {
     "yellow_card": lambda r: _yes_no(r.yellow_card),
     "admonition": lambda r: _yes_no(r.admonition),
 }
+# The mid-year ranking (上半年排名), in the same columns: 公共目标 and 业务目标 their first-half
+# scores; 执行力建设, 加分 and 否决扣分 as scored so far; the first-half total, rank and grade.
+# Prizes and their consequences (奖项, 奖金, 黄牌, 诫勉谈话) are annual: left empty.
+H1_RANKING_VALUES: dict[str, Callable[[Result], object]] = RANKING_VALUES | {
+    "rank": lambda r: r.h1_rank,
+    "common": lambda r: r.common_h1,
+    "business": lambda r: r.business_h1,
+    "total": lambda r: r.h1_total,
+    "grade": lambda r: GRADE_WORDS.get(r.h1_grade),
+    "prize": lambda r: None,
+    "prize_amount": lambda r: None,
+    "yellow_card": lambda r: None,
+    "admonition": lambda r: None,
+}
 # fmt: on
+H1 = "h1"
 
 
-def _ranked(results: QuerySet[Result], scheme: Scheme) -> QuerySet[Result]:
+def _ranked(results: QuerySet[Result], scheme: Scheme, period: str | None) -> QuerySet[Result]:
+    rank = "h1_rank" if period == H1 else "rank"
     return (
         results.filter(scheme=scheme, group__isnull=False)
         .select_related("group", "institution")
-        .order_by("group__code", "rank", "institution__code")
+        .order_by("group__code", rank, "institution__code")
     )
 
 
-def rankings_workbook(*, user, scheme: Scheme) -> io.BytesIO:
-    """The year's ranked results the user may see, as one sheet. One query."""
-    results = _ranked(results_visible_to(user), scheme)
-    return _workbook(RANKINGS_SHEET, RANKING_COLUMNS, RANKING_VALUES, results)
+def _values(period: str | None):
+    return H1_RANKING_VALUES if period == H1 else RANKING_VALUES
 
 
-def rankings_workbook_all(*, scheme: Scheme) -> io.BytesIO:
+def rankings_workbook(*, user, scheme: Scheme, period: str | None = None) -> io.BytesIO:
+    """The year's ranked results the user may see, as one sheet (`period="h1"`: the mid-year
+    ranking). One query."""
+    results = _ranked(results_visible_to(user), scheme, period)
+    return _workbook(RANKINGS_SHEET, RANKING_COLUMNS, _values(period), results)
+
+
+def rankings_workbook_all(*, scheme: Scheme, period: str | None = None) -> io.BytesIO:
     """Every ranked result of the year: for the command line, which runs with the server's
     rights and has no user to scope by."""
-    results = _ranked(Result.objects.all(), scheme)
-    return _workbook(RANKINGS_SHEET, RANKING_COLUMNS, RANKING_VALUES, results)
+    results = _ranked(Result.objects.all(), scheme, period)
+    return _workbook(RANKINGS_SHEET, RANKING_COLUMNS, _values(period), results)
 
 
-def rankings_filename(scheme: Scheme) -> str:
+def rankings_filename(scheme: Scheme, period: str | None = None) -> str:
+    if period == H1:
+        return f"{scheme.year}年上半年考核排名.xlsx"
     return f"{scheme.year}年度考核排名.xlsx"

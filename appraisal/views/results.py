@@ -14,7 +14,7 @@ from orgs.access import institution_get_for_user, institutions_visible_to, user_
 from orgs.models import Role
 from orgs.views import role_required
 
-from .. import access, selectors, tasks
+from .. import access, engine, selectors, tasks
 from ..models import Scheme
 from .transfer import RANKING_ROLES
 
@@ -43,6 +43,26 @@ def rankings(request, year):
         "can_export": user_role(request.user) in RANKING_ROLES,
     }
     return render(request, "appraisal/rankings.html", context)
+
+
+@role_required(*RANKING_ROLES)
+def rankings_h1(request, year):
+    """The mid-year ranking (上半年排名): 公共目标 and 业务目标 their first-half scores,
+    执行力建设, bonus and veto deductions as scored so far; ranked in the group, vetoed last,
+    graded against the qualify line; no prizes (they are annual)."""
+    scheme = access.scheme_get_for_user(request.user, year=year)
+    ranked = selectors.rankings(
+        user=request.user, scheme=scheme, page=request.GET.get("page"), period=engine.Period.H1
+    )
+    context = {
+        "scheme": scheme,
+        "groups": ranked.groups,
+        "index": ranked.index,
+        "page_obj": ranked.page,
+        "state": selectors.results_state(scheme),
+        "can_export": user_role(request.user) in RANKING_ROLES,
+    }
+    return render(request, "appraisal/rankings_h1.html", context)
 
 
 @role_required(Role.HR)
@@ -104,6 +124,7 @@ def latest(request, page):
 
 urlpatterns = [
     path("years/<int:year>/rankings/", rankings, name="rankings"),
+    path("years/<int:year>/rankings/h1/", rankings_h1, name="rankings_h1"),
     path("years/<int:year>/rankings/recompute/", rankings_recompute, name="rankings_recompute"),
     path("years/<int:year>/mine/", my_results, name="my_results"),
     path("latest/<slug:page>/", latest, name="latest"),

@@ -226,6 +226,38 @@ class TargetRow:
     halves: list[tuple[str, Target | None, Decimal]]  # (period, target, score)
 
 
+@role_required(Role.HR)
+@require_http_methods(["GET", "POST"])
+def indicator_delete(request, year, pk):
+    """Remove an indicator from a draft year, after a confirmation page that says what goes with
+    it; the POST must carry the confirmation (a link or a replayed form does not remove)."""
+    scheme = scheme_get_for_user(request.user, year=year)
+    indicator = get_object_or_404(scheme.indicators.select_related("department"), pk=pk)
+    error = None
+    if request.method == "POST":
+        if request.POST.get("confirm") != indicator.code:
+            error = _("Confirm by removing exactly this indicator.")
+        else:
+            try:
+                services.indicator_delete(actor=request.user, indicator=indicator)
+            except ValidationError as e:
+                error = " ".join(e.messages)
+            else:
+                messages.success(
+                    request,
+                    _("Indicator %(code)s removed from %(year)s.")
+                    % {"code": indicator.code, "year": scheme.year},
+                )
+                return redirect("appraisal:scheme_detail", year=scheme.year)
+    context = {
+        "scheme": scheme,
+        "indicator": indicator,
+        "targets": indicator.targets.count(),
+        "error": error,
+    }
+    return render(request, "appraisal/scheme_indicator_delete.html", context)
+
+
 def _target_rows(scheme: Scheme, user) -> list[TargetRow]:
     """Every completion-ratio indicator of the year the user handles (HR all, a scorer their
     department's) × every institution it applies to: all appraised institutions (those in an
@@ -376,6 +408,9 @@ urlpatterns = [
     path("schemes/<int:year>/settings/", scheme_settings, name="scheme_settings"),
     path("schemes/<int:year>/indicators/new/", indicator_edit, name="indicator_create"),
     path("schemes/<int:year>/indicators/<int:pk>/edit/", indicator_edit, name="indicator_edit"),
+    path(
+        "schemes/<int:year>/indicators/<int:pk>/delete/", indicator_delete, name="indicator_delete"
+    ),
     path("schemes/<int:year>/targets/", scheme_targets, name="scheme_targets"),
     path("approvals/", approvals, name="approvals"),
 ]

@@ -1,7 +1,7 @@
 """Appraisal pages: the year workbook import (HR) and the rankings export. Thin: they call
 appraisal.transfer and appraisal.access."""
 
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.urls import path
 from django.views.decorators.http import require_http_methods
 
@@ -37,11 +37,15 @@ def year_import_template(request):
 
 @role_required(*RANKING_ROLES)
 def rankings_export(request, year):
+    """The year's rankings as Excel; `?period=h1` the mid-year ranking, same columns."""
     scheme = scheme_get_for_user(request.user, year=year)
+    period = request.GET.get("period", "").lower() or None
+    if period not in (None, "h1"):
+        raise Http404
     return FileResponse(
-        transfer.rankings_workbook(user=request.user, scheme=scheme),
+        transfer.rankings_workbook(user=request.user, scheme=scheme, period=period),
         as_attachment=True,
-        filename=transfer.rankings_filename(scheme),
+        filename=transfer.rankings_filename(scheme, period=period),
         content_type=XLSX_CONTENT_TYPE,
     )
 

@@ -141,30 +141,35 @@ def year_seed(rng: random.Random, org: Org, *, year: int, entries: int) -> Year:
 
 
 def targets_seed(rng: random.Random, data: Year, *, year: int) -> int:
+    """Each ratio indicator's target per half-year: 上半年 by 30 June, 下半年 the whole year
+    (cumulative: about twice the first half's amount)."""
     rows = []
     for ind in data.indicators:
         if ind["method"] != "ratio":
             continue
         for pk in sorted(ind["institutions"] or ()):
-            target = Target(indicator_id=ind["id"], institution_id=pk)
-            if ind["direction"] == "deadline":
-                target.kind = Target.Kind.DEADLINE
-                target.deadline = datetime.date(year, rng.choice((6, 9, 12)), 30)
-                late = rng.random() < 0.1
-                target.completed_on = target.deadline + datetime.timedelta(
-                    days=rng.randint(1, 20) if late else -rng.randint(0, 60)
-                )
-            elif ind["direction"] == "lower":
-                target.kind, target.unit = Target.Kind.ERROR_RATE, "‰"
-                target.target_value = Decimal(rng.choice(("2.0", "2.5", "3.0")))
-                target.actual_value = Decimal(rng.randint(5, 40)) / 10
-            else:
-                target.kind, target.unit = Target.Kind.ABSOLUTE, "万元"
-                target.target_value = Decimal(rng.randrange(500, 5000, 50))
-                target.actual_value = (
-                    target.target_value * Decimal(rng.randint(80, 115)) / 100
-                ).quantize(CENT)
-            rows.append(target)
+            for period, share in (("h1", Decimal("0.5")), ("h2", Decimal("1"))):
+                target = Target(indicator_id=ind["id"], institution_id=pk, period=period)
+                if ind["direction"] == "deadline":
+                    target.kind = Target.Kind.DEADLINE
+                    month = 6 if period == "h1" else rng.choice((9, 12))
+                    target.deadline = datetime.date(year, month, 30)
+                    late = rng.random() < 0.1
+                    target.completed_on = target.deadline + datetime.timedelta(
+                        days=rng.randint(1, 20) if late else -rng.randint(0, 60)
+                    )
+                elif ind["direction"] == "lower":
+                    target.kind, target.unit = Target.Kind.ERROR_RATE, "‰"
+                    target.target_value = Decimal(rng.choice(("2.0", "2.5", "3.0")))
+                    target.actual_value = Decimal(rng.randint(5, 40)) / 10
+                else:
+                    target.kind, target.unit = Target.Kind.ABSOLUTE, "万元"
+                    amount = Decimal(rng.randrange(500, 5000, 50))
+                    target.target_value = (amount * share).quantize(CENT)
+                    target.actual_value = (
+                        target.target_value * Decimal(rng.randint(80, 115)) / 100
+                    ).quantize(CENT)
+                rows.append(target)
     Target.objects.bulk_create(rows, batch_size=5000)
     return len(rows)
 

@@ -72,6 +72,7 @@ KWARGS = {
     "appraisal:scheme_settings": YEAR,
     "appraisal:indicator_create": YEAR,
     "appraisal:indicator_edit": {"year": 2026, "pk": "indicator"},
+    "appraisal:indicator_delete": {"year": 2026, "pk": "indicator"},
     "appraisal:scheme_targets": YEAR,
     "appraisal:scoring_grid": YEAR,
     "appraisal:entry_create": YEAR,
@@ -79,6 +80,7 @@ KWARGS = {
     "appraisal:entry_reverse": {"pk": "entry"},
     "appraisal:evidence": {"pk": "entry"},
     "appraisal:rankings": YEAR,
+    "appraisal:rankings_h1": YEAR,
     "appraisal:rankings_recompute": YEAR,
     "appraisal:my_results": YEAR,
     "appraisal:latest": {"page": "page"},
@@ -209,6 +211,8 @@ appraisal:indicator_create          ok    403   403   403   403   403   403   40
   POST                              -     403   403   403   403   403   403   403   login
 appraisal:indicator_edit            ok    403   403   403   403   403   403   403   login
   POST                              -     403   403   403   403   403   403   403   login
+appraisal:indicator_delete          ok    403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   403   403   403   login
 appraisal:scheme_targets            ok    403   403   ok    403   403   403   403   login
   POST                              -     403   403   -     403   403   403   403   login
 appraisal:approvals                 ok    403   403   403   403   403   403   403   login
@@ -221,6 +225,7 @@ appraisal:entry_reverse             405   405   405   405   403   403   403   40
   POST                              -     403   404   -     403   403   403   403   login
 appraisal:evidence                  ok    ok    404   ok    404   404   ok    403   login
 appraisal:rankings                  ok    403   403   ok    403   403   ok    403   login
+appraisal:rankings_h1               ok    403   403   ok    403   403   ok    403   login
 appraisal:rankings_recompute        405   403   403   403   403   403   403   403   login
   POST                              -     403   403   403   403   403   403   403   login
 appraisal:my_results                403   ok    ok    403   403   ok    403   403   login

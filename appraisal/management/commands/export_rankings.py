@@ -14,12 +14,19 @@ class Command(BaseCommand):
         parser.add_argument("year", type=int)
         parser.add_argument("-o", "--output", required=True, help="the .xlsx file to write")
         parser.add_argument(
+            "--period",
+            choices=["H1", "h1", "year"],
+            default="year",
+            help="H1: the mid-year ranking (first-half scores, no prizes); year (default): annual",
+        )
+        parser.add_argument(
             "--recompute",
             action="store_true",
             help="recompute the year's results first if the ledger moved since they were computed",
         )
 
-    def handle(self, *args, year, output, recompute, **options):
+    def handle(self, *args, year, output, recompute, period, **options):
+        period = "h1" if period.lower() == "h1" else None
         scheme = Scheme.objects.filter(year=year).first()
         if scheme is None:
             raise CommandError(f"There is no {year} appraisal.")
@@ -31,10 +38,11 @@ class Command(BaseCommand):
                     f"The {year} results are older than the ledger; "
                     "run with --recompute for current ones."
                 )
-        content = rankings_workbook_all(scheme=scheme).getvalue()
+        content = rankings_workbook_all(scheme=scheme, period=period).getvalue()
         try:
             with open(output, "wb") as file:
                 file.write(content)
         except OSError as e:
             raise CommandError(f"Cannot write {output}: {e.strerror or e}") from e
-        self.stdout.write(self.style.SUCCESS(f"Rankings of {year} written to {output}."))
+        which = "First-half rankings" if period else "Rankings"
+        self.stdout.write(self.style.SUCCESS(f"{which} of {year} written to {output}."))
