@@ -73,7 +73,13 @@ def test_the_year_is_open_and_its_maxima_add_up(seeded):
     # Business goals are differentiated: some indicators apply to listed institutions only.
     assert scheme.indicators.filter(applies_to_all=False, part="business").exists()
     ratio = scheme.indicators.filter(method="ratio")
-    assert all(ind.targets.count() == ind.institutions.count() for ind in ratio)
+    # A target per half-year (上半年, 下半年) for every institution the indicator applies to.
+    assert all(
+        ind.targets.filter(period=period).count() == ind.institutions.count()
+        for ind in ratio
+        for period in ("h1", "h2")
+    )
+    assert all(ind.targets.count() == 2 * ind.institutions.count() for ind in ratio)
 
 
 def test_the_ledger_is_realistic(seeded):
