@@ -155,6 +155,17 @@ class TargetForm(forms.Form):
             )
         return data
 
+    # The form laid out in rows on a wide screen (one column on a phone).
+    ROWS = (
+        ("indicator", "institution", "period"),
+        ("kind", "unit"),
+        ("target_value", "actual_value"),
+        ("deadline", "completed_on"),
+    )
+
+    def rows(self):
+        return [[self[name] for name in row] for row in self.ROWS]
+
     def target_fields(self) -> dict:
         """What target_save is given besides indicator and institution: the period and the
         fields this user may set (a blank kind is left to the service)."""

@@ -16,3 +16,17 @@ def yuan(value) -> str:
         return f"{Decimal(value):,.2f}"
     except (InvalidOperation, TypeError, ValueError):
         return str(value)
+
+
+@register.filter
+def figure(value) -> str:
+    """A target or actual value as written, without trailing zeros: 500.0000 → '500',
+    2.5000 → '2.5'; '—' for none. Exact: formatted from the Decimal, never a float."""
+    if value is None or value == "":
+        return "—"
+    try:
+        number = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return str(value)
+    text = f"{number:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
