@@ -13,7 +13,6 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
-from django.utils import translation
 
 from appraisal import services
 from appraisal.engine import Direction, IndicatorRule, Method, Part, Target, indicator_score
@@ -41,12 +40,6 @@ from .workbooks import (
 D = Decimal
 LAST, YEAR = 2025, 2026
 A_AND_B = "A01,A02,A03,A04,B01,B02,B03"
-
-
-@pytest.fixture(autouse=True)
-def _english():
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture
