@@ -55,14 +55,13 @@ def _querystring_without_page(request) -> str:
 
 @login_required
 def home(request):
-    """One home page per role; a user without a role is told to ask HR for one."""
+    """One home page per role. A user without a role who holds target responsibility letters (a
+    deputy, a department head, a member of staff: docs/LETTERS.md) lands on those letters, the
+    ones to sign first, then the signed ones; anyone else without a role is told to ask HR."""
     user = request.user
     role = access.user_role(user)
     if role is None:
-        # A deputy, department or staff member signs their own letters without any role: for
-        # them this page is where those letters are; for anyone else it says there is nothing.
-        has_letters = user.letters_to_sign.exists()
-        return render(request, "orgs/home_norole.html", status=200 if has_letters else 403)
+        return _home_without_role(request)
     context = {"overview": selectors.institution_overview(user=user)}
     if role == Role.HEAD:
         context["institution"] = (
@@ -75,6 +74,21 @@ def home(request):
     elif role in (Role.HR, Role.AUDITOR):
         context["groups"] = selectors.group_list()
     return render(request, f"orgs/home_{role}.html", context)
+
+
+def _home_without_role(request):
+    # The letters come through the user's own reverse relation (Letter.signer), so the ground
+    # floor imports nothing of the letters app; a letter's Status is read off the letter itself.
+    held = list(
+        request.user.letters_to_sign.select_related("scheme", "institution").order_by(
+            "-scheme__year", "institution__code", "holder_name", "-version"
+        )
+    )
+    to_sign = [x for x in held if x.status == x.Status.ISSUED]
+    signed = [x for x in held if x.signed_at is not None]
+    context = {"letters_to_sign": to_sign, "letters_signed": signed}
+    status = 200 if to_sign or signed else 403
+    return render(request, "orgs/home_norole.html", context, status=status)
 
 
 def _institution_filterset(request) -> InstitutionFilterSet:
