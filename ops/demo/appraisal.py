@@ -1,8 +1,25 @@
-"""The demo appraisal year for seed_demo: an open 2026 scheme whose indicators add up for every
-grouped institution, and a realistic ledger from every scoring department, entered through the
-services (so it is audited and recomputed like real work). Deterministic; a year that exists
-already is left as it is."""
+"""The demo appraisal years for seed_demo, entered through the services like real work (audited and
+recomputed), in the order an HR department lives them:
 
+* **2025, published.** HR makes the scheme with the indicator list below (business goals scored by
+  points), every scoring department scores it, HR adds bonus points and decides the veto proposals
+  (安全生产科's veto of 30 on JG008 approved, so JG008 is vetoed and 不合格; 纪检监察室's proposal
+  on JG005 rejected). Results are computed, then the year goes open → review → published; the
+  recompute that publishing queues finds the results fresh and changes nothing, so they were
+  computed before the year was published.
+* **2026, open.** `scheme_create` copies 2025 forward as a draft, and HR changes it: 生产任务完成
+  (YW11) and 营业收入 (YW12) become 完成率 indicators, 业务差错率 (YW31) 逆向完成率, 成本控制 (YW13)
+  is removed and 智慧网点建设 (YW14, 按期) takes its 50 points, so every part still adds up
+  (300 / 300 / 400). HR sets the half-year targets of every institution they apply to (上半年 by
+  30 June; 下半年 the whole year), opens the year, the departments score the points indicators
+  and report the figures (上半年 final; 下半年 the year to date, since the year is still running).
+  HR's bonus, a bonus proposal and a veto proposal waiting for HR, and JG008 vetoed again: 不合格
+  two years running, so its 2026 result shows 诫勉谈话.
+
+Every entry is within what the rules count (|points| ≤ the indicator's max, a bonus ≤ the cap).
+Deterministic; a year that exists already is left as it is."""
+
+import datetime
 import random
 from decimal import Decimal
 
@@ -13,9 +30,10 @@ from appraisal.models import LedgerEntry, Scheme
 from appraisal.recompute import year_results_recompute
 from orgs.models import Institution, Role, ScoringDepartment, User
 
+PUBLISHED_YEAR = 2025
 DEMO_YEAR = 2026
 
-# code, part, name, max, method, department code, groups it applies to (None = all)
+# The 2025 scheme: code, part, name, max, method, department code, groups it applies to (None = all)
 INDICATORS = [
     ("GG01", "common", "安全生产", 60, "deduct", "AQSC", None),
     ("GG02", "common", "社会管理综合治理", 40, "deduct", "BGS", None),
@@ -36,6 +54,38 @@ INDICATORS = [
     ("ZX02", "execution", "批示批办事项落实", 150, "deduct", "DCS", None),
     ("ZX03", "execution", "群众投诉查实", 50, "deduct", "BGS", None),
 ]
+
+# How 2026 differs from 2025 (HR's edits of the copied draft).
+RATIO_2026 = {"YW11": "higher", "YW12": "higher", "YW31": "lower"}  # 完成率 / 逆向完成率
+REMOVED_2026 = "YW13"  # 成本控制: from 2026 part of the budget review, no longer appraised
+DEADLINE_2026 = ("YW14", "business", "智慧网点建设", 50, "KJXX", ["G1"])  # 按期, YW13's 50 points
+
+# G1's annual (下半年, the whole year) targets in 万元. JG001's revenue is 11,500 here; the
+# letters demo (ops/demo/letters.py) raises it to 12,000 after its head signed, so a second
+# version of the letter is signed.
+OUTPUT_TARGETS = {
+    "JG001": 8600, "JG002": 7800, "JG003": 7200, "JG004": 6900,
+    "JG005": 6400, "JG006": 5800, "JG007": 5200,
+}  # fmt: skip
+REVENUE_TARGETS = {
+    "JG001": 11500, "JG002": 10200, "JG003": 9600, "JG004": 9100,
+    "JG005": 8300, "JG006": 7600, "JG007": 6900,
+}  # fmt: skip
+H1_SHARE = Decimal("0.48")  # the part of the year's target due by 30 June
+# G3's error rates (‰): 上半年 and whole-year targets.
+ERROR_RATE_TARGETS = (Decimal("3.0"), Decimal("2.8"))
+# YW14 智慧网点建设: the plan by 30 June, in service by 30 November; when each unit finished (None:
+# not yet). JG006 was late in June, JG005 late in December, JG004 is not done yet.
+NETWORK_DEADLINES = (datetime.date(2026, 6, 30), datetime.date(2026, 11, 30))
+NETWORK_DONE = {
+    "JG001": ("2026-06-12", "2026-11-12"),
+    "JG002": ("2026-06-18", "2026-11-20"),
+    "JG003": ("2026-06-25", "2026-11-25"),
+    "JG004": ("2026-06-28", None),
+    "JG005": ("2026-06-20", "2026-12-02"),
+    "JG006": ("2026-07-09", "2026-11-26"),
+    "JG007": ("2026-06-15", "2026-11-18"),
+}
 
 DEDUCTION_REASONS = [
     "专项检查发现问题未按期整改",
@@ -61,47 +111,31 @@ def _scorer(department: ScoringDepartment) -> User:
     return user
 
 
-@transaction.atomic
-def seed_year(*, hr: User) -> Scheme | None:
-    if Scheme.objects.filter(year=DEMO_YEAR).exists():
-        return None
-    rng = random.Random(DEMO_YEAR)
-    departments = {d.code: d for d in ScoringDepartment.objects.all()}
-    scheme = services.scheme_create(actor=hr, year=DEMO_YEAR)
-    for order, (code, part, name, max_points, method, dept, applies) in enumerate(INDICATORS):
-        institutions = None
-        if applies:
-            institutions = list(Institution.objects.filter(group__code__in=applies))
-        services.indicator_save(
-            actor=hr,
-            scheme=scheme,
-            institutions=institutions,
-            code=code,
-            part=part,
-            name=name,
-            max_points=Decimal(max_points),
-            method=method,
-            department=departments[dept],
-            applies_to_all=applies is None,
-            sort_order=order,
-        )
-    services.scheme_transition(actor=hr, scheme=scheme, action="open")
-
-    scorers = {code: _scorer(d) for code, d in departments.items()}
-    indicators = {i.code: i for i in scheme.indicators.all()}
-    grouped = (
+def _grouped() -> list[Institution]:
+    return list(
         Institution.objects.filter(group__isnull=False).select_related("group").order_by("code")
     )
-    for position, inst in enumerate(grouped):
+
+
+def _ledger(scheme: Scheme, rng: random.Random, scorers: dict[str, User]) -> None:
+    """Every department scores its points indicators for every institution they apply to: an
+    add indicator by how well the targets were met, a deduct one now and then for a lapse."""
+    indicators = list(
+        scheme.indicators.exclude(method="ratio")
+        .select_related("department")
+        .prefetch_related("institutions")
+        .order_by("part", "sort_order")
+    )
+    for position, inst in enumerate(_grouped()):
         strength = 1 - position / 30  # earlier units do a little better
-        for code, part, _name, max_points, method, dept, applies in INDICATORS:
-            if applies and inst.group.code not in applies:
+        for indicator in indicators:
+            if not indicator.applies_to_all and inst not in indicator.institutions.all():
                 continue
-            periods = ("year",) if part == "execution" else ("h1", "h2")
+            periods = ("year",) if indicator.part == "execution" else ("h1", "h2")
             for period in periods:
-                if method == "add":
+                if indicator.method == "add":
                     share = Decimal(str(round(rng.uniform(0.75, 1.0) * strength, 2)))
-                    points = (Decimal(max_points) * share).quantize(Decimal("0.5"))
+                    points = (indicator.max_points * share).quantize(Decimal("0.5"))
                     reason = "按目标完成情况计分"
                 elif rng.random() < 0.45:
                     points = -Decimal(rng.choice((1, 2, 2, 3, 5, 8))) / (
@@ -112,34 +146,196 @@ def seed_year(*, hr: User) -> Scheme | None:
                     continue
                 if points:
                     services.ledger_entry_create(
-                        actor=scorers[dept],
+                        actor=scorers[indicator.department.code],
                         scheme=scheme,
                         institution=inst,
                         kind=LedgerEntry.Kind.INDICATOR,
-                        indicator=indicators[code],
+                        indicator=indicator,
                         period=period,
                         points=points,
                         reason=reason,
                     )
-    # Bonus points for outstanding work (HR's own count at once), one pending proposal, a veto.
-    first, second, third = grouped[0], grouped[1], grouped[7]
-    services.ledger_entry_create(
-        actor=hr, scheme=scheme, institution=first, kind=LedgerEntry.Kind.BONUS,
-        points=Decimal("8"), reason="集团重点项目提前完成，受到通报表扬",
+
+
+def _entry(actor, scheme, institution, kind, points, reason) -> LedgerEntry:
+    return services.ledger_entry_create(
+        actor=actor, scheme=scheme, institution=institution, kind=kind,
+        points=Decimal(points), reason=reason,
     )  # fmt: skip
-    services.ledger_entry_create(
-        actor=scorers["DCS"], scheme=scheme, institution=second, kind=LedgerEntry.Kind.BONUS,
-        points=Decimal("5"), reason="领导交办紧急任务完成出色",
-    )  # fmt: skip
-    veto = services.ledger_entry_create(
-        actor=scorers["AQSC"], scheme=scheme, institution=third, kind=LedgerEntry.Kind.VETO,
-        points=Decimal("30"), reason="发生较大安全生产责任事故",
-    )  # fmt: skip
-    services.entry_decide(actor=hr, entry=veto, approved=True, note="经核实属实")
-    services.ledger_entry_create(
-        actor=scorers["JJJC"], scheme=scheme, institution=grouped[3], kind=LedgerEntry.Kind.VETO,
-        points=Decimal("10"), reason="违反中央八项规定精神被查处",
-    )  # fmt: skip
+
+
+def seed_years(*, hr: User) -> None:
+    seed_published_year(hr=hr)
+    seed_year(hr=hr)
+
+
+@transaction.atomic
+def seed_published_year(*, hr: User) -> Scheme | None:
+    """2025: made, scored, decided, computed, then published."""
+    if Scheme.objects.filter(year=PUBLISHED_YEAR).exists():
+        return None
+    departments = {d.code: d for d in ScoringDepartment.objects.all()}
+    scheme = services.scheme_create(actor=hr, year=PUBLISHED_YEAR)
+    groups: dict[str, list[Institution]] = {}
+    for inst in _grouped():
+        groups.setdefault(inst.group.code, []).append(inst)
+    for order, (code, part, name, max_points, method, dept, applies) in enumerate(INDICATORS):
+        services.indicator_save(
+            actor=hr,
+            scheme=scheme,
+            institutions=[i for g in applies for i in groups[g]] if applies else None,
+            code=code,
+            part=part,
+            name=name,
+            max_points=Decimal(max_points),
+            method=method,
+            department=departments[dept],
+            applies_to_all=applies is None,
+            sort_order=order,
+        )
+    services.scheme_transition(actor=hr, scheme=scheme, action="open")
+    scorers = {code: _scorer(d) for code, d in departments.items()}
+    _ledger(scheme, random.Random(PUBLISHED_YEAR), scorers)
+
+    units = {i.code: i for i in _grouped()}
+    bonus, veto = LedgerEntry.Kind.BONUS, LedgerEntry.Kind.VETO
+    _entry(hr, scheme, units["JG012"], bonus, "6", "宣传工作成效突出，获集团通报表扬")
+    proposal = _entry(scorers["DCS"], scheme, units["JG009"], bonus, "5", "迎接上级检查表现突出")
+    services.entry_decide(actor=hr, entry=proposal, approved=True, note="经核实属实")
+    accident = _entry(scorers["AQSC"], scheme, units["JG008"], veto, "30", "发生安全生产责任事故")
+    services.entry_decide(actor=hr, entry=accident, approved=True, note="经核实属实")
+    lapse = _entry(scorers["JJJC"], scheme, units["JG005"], veto, "10", "财务报销不规范被通报")
+    services.entry_decide(
+        actor=hr, entry=lapse, approved=False, note="问题已在上一年度处理，不重复扣分"
+    )
+
+    # Results first; then the year goes through review to publication.
+    year_results_recompute(scheme_id=scheme.pk)
+    services.scheme_transition(actor=hr, scheme=scheme, action="review")
+    services.scheme_transition(actor=hr, scheme=scheme, action="publish")
+    return scheme
+
+
+def _round(value: Decimal, step: str = "1") -> Decimal:
+    return value.quantize(Decimal(step))
+
+
+def _indicators(scheme: Scheme) -> dict:
+    return {i.code: i for i in scheme.indicators.select_related("department")}
+
+
+def _targets_set(scheme: Scheme, *, hr: User) -> None:
+    """HR sets each half-year's target at the start of the year (上半年: by 30 June; 下半年: the
+    whole year)."""
+    indicators, units = _indicators(scheme), {i.code: i for i in _grouped()}
+
+    def save(code, inst, period, **figures):
+        services.target_save(
+            actor=hr, indicator=indicators[code], institution=inst, period=period, **figures
+        )
+
+    for code, annual in (("YW11", OUTPUT_TARGETS), ("YW12", REVENUE_TARGETS)):
+        for inst_code, value in annual.items():
+            value = Decimal(value)
+            save(
+                code,
+                units[inst_code],
+                "h1",
+                unit="万元",
+                target_value=_round(value * H1_SHARE, "1E1"),
+            )
+            save(code, units[inst_code], "h2", unit="万元", target_value=value)
+    for inst in units.values():
+        if inst.group.code == "G3":
+            for period, value in zip(("h1", "h2"), ERROR_RATE_TARGETS, strict=True):
+                save("YW31", inst, period, unit="‰", target_value=value)
+    for inst_code in NETWORK_DONE:
+        for period, deadline in zip(("h1", "h2"), NETWORK_DEADLINES, strict=True):
+            save("YW14", units[inst_code], period, deadline=deadline)
+
+
+def _figures_report(scheme: Scheme, *, scorers: dict[str, User]) -> None:
+    """What was achieved, reported by each indicator's department: 上半年 final, 下半年 the year to
+    date (the year is still running, so most are short of the whole year's target)."""
+    rng = random.Random(f"{DEMO_YEAR}-figures")
+    indicators, units = _indicators(scheme), {i.code: i for i in _grouped()}
+
+    def save(code, inst, period, **figures):
+        services.target_save(
+            actor=scorers[indicators[code].department.code],
+            indicator=indicators[code],
+            institution=inst,
+            period=period,
+            **figures,
+        )
+
+    for code, annual in (("YW11", OUTPUT_TARGETS), ("YW12", REVENUE_TARGETS)):
+        for inst_code, value in annual.items():
+            value = Decimal(value)
+            h1 = value * H1_SHARE * Decimal(str(round(rng.uniform(0.94, 1.06), 3)))
+            to_date = value * Decimal(str(round(rng.uniform(0.86, 0.96), 3)))
+            save(code, units[inst_code], "h1", actual_value=_round(h1))
+            save(code, units[inst_code], "h2", actual_value=_round(to_date))
+    for inst in units.values():
+        if inst.group.code == "G3":
+            for period, low, high in (("h1", 2.3, 3.6), ("h2", 2.1, 3.3)):
+                rate = Decimal(str(round(rng.uniform(low, high), 1)))
+                save("YW31", inst, period, actual_value=rate)
+    for inst_code, done in NETWORK_DONE.items():
+        for period, day in zip(("h1", "h2"), done, strict=True):
+            if day:
+                save("YW14", units[inst_code], period, completed_on=_iso(day))
+
+
+def _iso(day: str) -> datetime.date:
+    return datetime.date.fromisoformat(day)
+
+
+@transaction.atomic
+def seed_year(*, hr: User) -> Scheme | None:
+    """2026: copied forward from 2025, changed by HR, targeted, opened and scored so far."""
+    if Scheme.objects.filter(year=DEMO_YEAR).exists():
+        return None
+    departments = {d.code: d for d in ScoringDepartment.objects.all()}
+    scorers = {code: _scorer(d) for code, d in departments.items()}
+    scheme = services.scheme_create(actor=hr, year=DEMO_YEAR)  # a draft copied from 2025
+    copied = {i.code: i for i in scheme.indicators.all()}
+    for code, direction in RATIO_2026.items():
+        services.indicator_save(
+            actor=hr, scheme=scheme, indicator=copied[code], method="ratio", direction=direction
+        )
+    services.indicator_delete(actor=hr, indicator=copied[REMOVED_2026])
+    code, part, name, max_points, dept, applies = DEADLINE_2026
+    services.indicator_save(
+        actor=hr,
+        scheme=scheme,
+        institutions=list(Institution.objects.filter(group__code__in=applies)),
+        code=code,
+        part=part,
+        name=name,
+        max_points=Decimal(max_points),
+        method="ratio",
+        direction="deadline",
+        department=departments[dept],
+        applies_to_all=False,
+        sort_order=copied[REMOVED_2026].sort_order,
+    )
+    _targets_set(scheme, hr=hr)
+    services.scheme_transition(actor=hr, scheme=scheme, action="open")
+    _figures_report(scheme, scorers=scorers)
+    _ledger(scheme, random.Random(DEMO_YEAR), scorers)
+
+    # Bonus points for outstanding work (HR's own count at once), a bonus proposal and a veto
+    # proposal waiting for HR, and JG008's veto approved: vetoed again, as in 2025.
+    units = {i.code: i for i in _grouped()}
+    bonus, veto = LedgerEntry.Kind.BONUS, LedgerEntry.Kind.VETO
+    _entry(hr, scheme, units["JG001"], bonus, "8", "集团重点项目提前完成，受到通报表扬")
+    _entry(scorers["DCS"], scheme, units["JG002"], bonus, "5", "领导交办紧急任务完成出色")
+    accident = _entry(
+        scorers["AQSC"], scheme, units["JG008"], veto, "30", "发生较大安全生产责任事故"
+    )
+    services.entry_decide(actor=hr, entry=accident, approved=True, note="经核实属实")
+    _entry(scorers["JJJC"], scheme, units["JG004"], veto, "10", "违反中央八项规定精神被查处")
     # Results at once (the queued recompute then finds them fresh and does nothing).
     year_results_recompute(scheme_id=scheme.pk)
     return scheme

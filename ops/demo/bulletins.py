@@ -1,17 +1,25 @@
 """Demo bulletins for seed_demo, over the open 2026 year of ops/demo/appraisal.py, after the
-letters and acceptance demos (so unsigned letters and missing weekly reports show as warnings):
+letters and acceptance demos (so unsigned letters and missing weekly reports show as warnings).
+Today, the seeding day, is the reference:
 
 * monthly snapshots from January 2026 to the current month: the current month is taken with the
-  service from the current results; the earlier months are derived from them deterministically
-  (each unit drifting towards where it stands now, the veto arriving two months ago), only so that
-  the trend of the year has a believable line — the system itself never invents a past month;
-* the monthly bulletin (月度通报) of the previous month, published by HR, which asks the bottom two
-  units of each group for an explanation: the first of them (by code) has submitted one, the
-  second has submitted and HR has reviewed it, the others have not and are overdue;
+  service from the current results; the earlier months are derived from them deterministically,
+  each taken at 23:30 on its last day (each unit drifting towards where it stands now and standing
+  there at the end of last month, the veto arriving the month before), only so that the trend of
+  the year has a believable line — the system itself never invents a past month;
+* the monthly bulletin (月度通报) of last month, generated and published by HR at seeding time,
+  after the last recompute: so its results were computed before it was generated and published,
+  and it is published after its month ended. It asks the bottom two units of each group for an
+  explanation: the first of them (by code) has submitted one, the second has submitted and HR has
+  reviewed it, the others are still to answer;
 * the weekly bulletin (周报) of the last closed week, generated and waiting as a draft.
 
-Publication is dated as if HR had published the monthly bulletin on the 2nd, or earlier when the
-seeding day is in the first week of a month, so that the unanswered requests are overdue.
+Why no explanation is overdue: a request is due `explanation_days` (7) after the day its bulletin
+is published, and the demo publishes today, because every date must be true — a bulletin dated in
+the past would have been published before the results it freezes were computed (they are computed
+while seeding), and the audit trail, which is append-only and dated by the database, would say it
+was published today anyway. The dashboard shows overdue requests from a week after seeding on.
+
 Skipped when the year has bulletins already."""
 
 import datetime
@@ -23,12 +31,13 @@ from django.utils import timezone
 
 from appraisal.models import Grade, Result, Scheme
 from bulletins import rules, services
-from bulletins.models import Bulletin, ExplanationRequest, Snapshot, policy_for
+from bulletins.models import Bulletin, ExplanationRequest, Snapshot
 
 DEMO_YEAR = 2026
 ZERO = Decimal("0")
-# The veto of the demo ledger (ops/demo/appraisal.py) is counted from this many months ago.
-VETO_MONTHS_AGO = 2
+# The veto of the demo ledger (ops/demo/appraisal.py) is counted from this many months before the
+# end of last month (1: from the month before last).
+VETO_MONTHS_BACK = 1
 SUBMITTED_TEXT = (
     "本月排名靠后，主要原因是重点项目推进滞后、两项督查问题整改逾期。"
     "已成立专项工作组，明确责任人和完成时限，下月底前完成全部整改。"
@@ -44,9 +53,10 @@ def _competition_ranks(totals: list[Decimal]) -> list[int]:
 def _derived_month(
     scheme: Scheme, results: list[Result], month: datetime.date, months_back: int, taken_at
 ) -> list[Snapshot]:
-    """How the year might have stood `months_back` months before now: each unit's execution score
-    off from today's by a fixed drift per unit that shrinks month by month; the veto not counted
-    before it arrived. Ranks per group as the engine ranks (vetoed last, ties share)."""
+    """How the year might have stood `months_back` months before the end of last month: each
+    unit's execution score off from today's by a fixed drift per unit that shrinks month by month
+    (none at the end of last month); the veto not counted before it arrived. Ranks per group as
+    the engine ranks (vetoed last, ties share)."""
     rows = []
     maxima = {
         "common": scheme.common_max,
@@ -65,7 +75,7 @@ def _derived_month(
                 drift -= step
         if drift < ZERO:
             parts["execution"] = max(parts["execution"] + drift, ZERO)
-        veto = r.veto if months_back < VETO_MONTHS_AGO else ZERO
+        veto = r.veto if months_back <= VETO_MONTHS_BACK else ZERO
         vetoed = veto >= scheme.veto_line
         total = sum(parts.values()) + r.bonus - veto
         rows.append(
@@ -112,7 +122,7 @@ def _snapshots(scheme: Scheme, today: datetime.date) -> None:
         # Taken late on the month's last day, as beat would have.
         end = rules.month_start(month + datetime.timedelta(days=32)) - rules.ONE_DAY
         taken_at = timezone.make_aware(datetime.datetime.combine(end, datetime.time(23, 30)))
-        rows += _derived_month(scheme, results, month, last.month - number, taken_at)
+        rows += _derived_month(scheme, results, month, last.month - 1 - number, taken_at)
     Snapshot.objects.bulk_create(rows)
 
 
@@ -124,23 +134,11 @@ def seed_bulletins(*, hr) -> int:
     today = timezone.localdate()
     _snapshots(scheme, today)
 
+    # Last month's bulletin, from the results as they are now, published now.
     monthly = services.bulletin_generate(
-        scheme=scheme, kind=Bulletin.Kind.MONTHLY, day=rules.month_start(today), actor=hr
-    )
-    days = policy_for(scheme).explanation_days
-    published_on = min(monthly.period_end + datetime.timedelta(days=2), today)
-    published_on = min(published_on, today - datetime.timedelta(days=days + 1))
-    published_at = timezone.make_aware(datetime.datetime.combine(published_on, datetime.time(9)))
-    # Dated as HR would have done it (see the module's docstring); the service does the rest.
-    Bulletin.objects.filter(pk=monthly.pk).update(
-        generated_at=published_at - datetime.timedelta(hours=1)
+        scheme=scheme, kind=Bulletin.Kind.MONTHLY, day=today, actor=hr
     )
     monthly = services.bulletin_publish(actor=hr, bulletin=monthly)
-    Bulletin.objects.filter(pk=monthly.pk).update(published_at=published_at)
-    ExplanationRequest.objects.filter(bulletin=monthly).update(
-        requested_at=published_at, due_on=published_on + datetime.timedelta(days=days)
-    )
-
     asked = list(
         ExplanationRequest.objects.filter(bulletin=monthly)
         .select_related("institution__head")

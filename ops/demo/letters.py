@@ -1,47 +1,52 @@
 """Demo letters for seed_demo, over the open 2026 year of ops/demo/appraisal.py: a letter in every
-state, entered through the services (signed with the demo password, audited like real work).
+state, entered through the services (signed with each signer's own password, audited like real
+work). A head's letter commits to the whole year's targets (the 下半年 ones).
 
 * every grouped institution's head has their letter issued;
-* JG001 (`head`): revenue and output targets; version 1 signed and countersigned, then the revenue
-  target raised, so version 2 was issued, signed and countersigned (version 1 superseded); from it
-  two deputies (`deputy1`, `deputy2`, accounts without a role) take on parts of the targets, and
-  `deputy1` has signed;
-* JG002 (`head2`): signed, waiting for HR's countersignature;
+* JG001 (`head`): version 1 signed and countersigned; then HR raised its whole-year revenue target
+  (营业收入, YW12) from 11,500 to 12,000 万元, so the system issued version 2, which `head` signed
+  and HR countersigned (version 1 superseded); from it two deputies (`deputy1`, `deputy2`,
+  accounts without a role) take on parts of the targets: `deputy1` has signed, `deputy2` has not;
+* JG002 (`head2`): issued, waiting for `head2` to sign;
+* JG003: signed by its head, waiting for HR's countersignature;
 * the others: issued, waiting for their heads.
 
 Deterministic; a year that has letters already is left as it is."""
 
+import secrets
 from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
-from appraisal.models import Scheme, Target
+from appraisal.models import Scheme
+from appraisal.recompute import year_results_recompute
 from appraisal.services import target_save
 from letters import services
 from letters.models import Letter
+from ops.demo.appraisal import DEMO_YEAR, OUTPUT_TARGETS
 from ops.demo.orgs import DEMO_PASSWORD
 from orgs.models import Institution, User
 
-DEMO_YEAR = 2026
 # Where the demo signatures came from (the pages record the browser's address).
 DEMO_ADDRESS = "10.8.1.21"
-# JG001's targets on the business indicators of group 1 (ops/demo/appraisal.py): absolute
-# amounts, so they are decomposed in parts. Version 1 had revenue at 11500, raised to 12000
-# mid-year.
-JG001_OUTPUT = Decimal("8600")  # YW11 生产任务完成
-JG001_REVENUE_V1 = Decimal("11500")  # YW12 营业收入
-JG001_REVENUE = Decimal("12000")
-# username, name, how they hold their letter (责任人)
+JG001_OUTPUT = Decimal(OUTPUT_TARGETS["JG001"])  # YW11 生产任务完成, 万元
+JG001_REVENUE = Decimal("12000")  # YW12 营业收入, raised from 11,500 (ops/demo/appraisal.py)
+# username, name, how they hold their letter (责任人), what they take on of JG001's targets
 DEPUTIES = [
-    ("deputy1", "周海涛", "分管生产副总经理 周海涛"),
-    ("deputy2", "吴静怡", "分管经营副总经理 吴静怡"),
+    (
+        "deputy1",
+        "周海涛",
+        "分管生产副总经理 周海涛",
+        {"YW11": JG001_OUTPUT, "YW12": Decimal("5000")},
+    ),
+    ("deputy2", "吴静怡", "分管经营副总经理 吴静怡", {"YW12": Decimal("7000"), "YW14": None}),
 ]
 
 
-def _sign(user: User, letter: Letter) -> Letter:
+def _sign(user: User, letter: Letter, password: str = DEMO_PASSWORD) -> Letter:
     return services.letter_sign(
-        actor=user, letter=letter, password=DEMO_PASSWORD, client_address=DEMO_ADDRESS
+        actor=user, letter=letter, password=password, client_address=DEMO_ADDRESS
     )
 
 
@@ -49,12 +54,22 @@ def _deputies() -> list[User]:
     # One hash for both accounts: hashing the demo password is the slow part of the seed.
     password = make_password(DEMO_PASSWORD)
     users = []
-    for username, name, _holder in DEPUTIES:
+    for username, name, _holder, _parts in DEPUTIES:
         user, _ = User.objects.get_or_create(
             username=username, defaults={"name": name, "role": "", "password": password}
         )
         users.append(user)
     return users
+
+
+def _sign_as_head(letter: Letter) -> Letter:
+    """A head who is not a demo account signs with their own password, which the demo does not
+    publish: a fresh random one, never printed."""
+    head = letter.signer
+    password = secrets.token_urlsafe(18)
+    head.set_password(password)
+    head.save(update_fields=["password"])
+    return _sign(head, letter, password)
 
 
 @transaction.atomic
@@ -67,48 +82,44 @@ def seed_letters(*, hr: User) -> int:
         .select_related("head")
         .order_by("code")
     )
-    first, second = grouped[0], grouped[1]
-    indicators = {i.code: i for i in scheme.indicators.all()}
-    for code, value in (("YW11", JG001_OUTPUT), ("YW12", JG001_REVENUE_V1)):
-        target_save(
-            actor=hr, indicator=indicators[code], institution=first,
-            kind=Target.Kind.ABSOLUTE, unit="万元", target_value=value,
-        )  # fmt: skip
+    first, _second, third = grouped[:3]
     letters = {
         inst.code: services.letter_issue(actor=hr, scheme=scheme, institution=inst)
         for inst in grouped
     }
 
-    # JG001: version 1 in force, then a raised target makes version 2, which replaces it.
+    # JG001: version 1 in force; then a raised target makes version 2, which replaces it.
     v1 = _sign(first.head, letters[first.code])
     services.letter_countersign(actor=hr, letter=v1)
+    revenue = scheme.indicators.get(code="YW12")
     target_save(
-        actor=hr, indicator=indicators["YW12"], institution=first, target_value=JG001_REVENUE
+        actor=hr, indicator=revenue, institution=first, period="h2", target_value=JG001_REVENUE
     )
-    v2 = services.letter_issue(actor=hr, scheme=scheme, institution=first)
+    # What the system does once the change commits (appraisal.services.targets_letters_follow),
+    # done here so the demo can sign it in the same transaction.
+    v2 = services.letters_follow_targets(scheme, first)
     v2 = _sign(first.head, v2)
     v2 = services.letter_countersign(actor=hr, letter=v2)
+    # The raised target moves JG001's score (a target change leaves the ledger as it is).
+    year_results_recompute(scheme_id=scheme.pk)
 
     # Its targets go down to the two deputies; the first has signed, the second not yet.
     items = {
         item.indicator.code: item for item in v2.items.select_related("indicator") if item.indicator
     }
-    deputy1, deputy2 = _deputies()
-    output, revenue, cost = items["YW11"], items["YW12"], items["YW13"]
+    deputies = _deputies()
     children = services.letter_cascade(
         actor=first.head,
         parent=v2,
         children=[
             services.ChildLetter(
-                DEPUTIES[0][2], deputy1, {output.pk: JG001_OUTPUT, revenue.pk: Decimal("5000")}
-            ),
-            services.ChildLetter(
-                DEPUTIES[1][2], deputy2, {revenue.pk: Decimal("7000"), cost.pk: None}
-            ),
+                holder, user, {items[code].pk: amount for code, amount in parts.items()}
+            )
+            for (_username, _name, holder, parts), user in zip(DEPUTIES, deputies, strict=True)
         ],
     )
-    _sign(deputy1, children[0])
+    _sign(deputies[0], children[0])
 
-    # JG002: signed by its head, waiting for HR.
-    _sign(second.head, letters[second.code])
+    # JG002 waits for head2; JG003's head has signed, waiting for HR.
+    _sign_as_head(letters[third.code])
     return Letter.objects.filter(scheme=scheme).count()

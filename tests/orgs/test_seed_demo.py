@@ -1,13 +1,16 @@
 """seed_demo: realistic, deterministic, and safe to run twice; every demo account lands on its
-own home page and sees what its role allows."""
+own home page and sees what its role allows. Seeded once for the module (tests/ops/demo.py); the
+story across years, pay and letters is tests/ops/test_demo_story.py."""
 
 import pytest
-from django.core.management import call_command
+from django.apps import apps
 from django.db.models import Count
 from django.test import Client
 
 from ops.demo.orgs import DEMO_ACCOUNTS, DEMO_PASSWORD
 from orgs.models import AssessmentGroup, Employee, Institution, Role, ScoringDepartment, User
+
+from ..ops.demo import demo_seeded, seed_demo
 
 
 def _state():
@@ -20,9 +23,19 @@ def _state():
     )
 
 
+def _row_counts() -> dict[str, int]:
+    return {m._meta.label: m._default_manager.count() for m in apps.get_models()}
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    with demo_seeded(django_db_blocker):
+        yield
+
+
 @pytest.fixture
-def seeded(db):
-    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+def seeded(demo, db):
+    return None
 
 
 def test_seed_demo_is_realistic(seeded):
@@ -44,9 +57,10 @@ def test_seed_demo_is_realistic(seeded):
     ]
 
 
-def test_seed_demo_twice_duplicates_nothing(seeded):
-    before = _state()
-    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+def test_seed_demo_twice_changes_nothing(seeded):
+    before, counts = _state(), _row_counts()
+    seed_demo()
+    assert _row_counts() == counts
     assert _state() == before
 
 
@@ -82,14 +96,19 @@ def test_demo_has_an_open_year_scored_by_every_department(seeded):
     departments = set(
         LedgerEntry.objects.filter(scheme=scheme).values_list("department__code", flat=True)
     )
-    assert departments >= {"AQSC", "BGS", "DCS", "JJJC", "DJB", "RLZY", "CWB"}
+    # Every department with a points indicator scored (completion ratios come from targets).
+    scoring = set(
+        scheme.indicators.exclude(method="ratio").values_list("department__code", flat=True)
+    )
+    assert scoring == {"AQSC", "BGS", "DCS", "JJJC", "DJB", "RLZY"}
+    assert departments >= scoring
     results = Result.objects.filter(scheme=scheme)
     assert results.count() == 16  # every grouped institution
     assert results.filter(vetoed=True).count() == 1
     assert results.filter(prize_level=1).count() >= 3  # a first prize in each group
     # A pending veto proposal waits for HR.
     assert LedgerEntry.objects.filter(
-        kind="veto", needs_approval=True, decision__isnull=True
+        scheme=scheme, kind="veto", needs_approval=True, decision__isnull=True
     ).exists()
 
 
@@ -112,15 +131,21 @@ def test_demo_has_letters_in_every_state(seeded):
 
     letters = Letter.objects.filter(scheme__year=2026)
     assert set(letters.values_list("status", flat=True)) == set(Letter.Status.values)
-    # Every grouped institution's head has a letter; the demo heads have signed theirs.
+    # Every grouped institution's head has a letter.
     heads = letters.filter(level="head")
     assert set(heads.values_list("institution__code", flat=True)) == set(
         Institution.objects.filter(group__isnull=False).values_list("code", flat=True)
     )
+    # JG001: version 2 (the raised revenue target), signed by `head` and countersigned.
     own = heads.get(institution__head__username="head", status="effective")
     assert own.version == 2 and own.signed_by.username == "head"
     assert heads.filter(institution=own.institution, status="superseded").count() == 1
-    assert heads.get(institution__head__username="head2").status == "signed"
+    # JG002 waits for `head2`; JG003's head has signed and waits for HR.
+    assert heads.get(institution__head__username="head2").status == "issued"
+    assert heads.get(institution__code="JG003").status == "signed"
+    assert set(heads.filter(institution__code__gt="JG003").values_list("status", flat=True)) == {
+        "issued"
+    }
     # From the head's letter, two deputies without a role; one has signed.
     deputies = letters.filter(level="deputy", parent=own)
     assert {(d.signer.username, d.signer.role, d.status) for d in deputies} == {
