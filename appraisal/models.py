@@ -78,6 +78,9 @@ class Scheme(models.Model):
     self_gap_threshold = models.DecimalField(
         _("self-assessment gap flagged from"), **POINTS, default=Decimal("50")
     )
+    # Counts the changes to what the results are computed from outside the ledger (targets and
+    # their figures): the results are stale while their result set saw an older count.
+    inputs_version = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -352,6 +355,7 @@ class ResultSet(models.Model):
     ledger_last_id = models.BigIntegerField(_("last ledger entry seen"), default=0)
     ledger_entries = models.PositiveIntegerField(_("ledger entries seen"), default=0)
     decisions_last_id = models.BigIntegerField(default=0)
+    inputs_version = models.PositiveIntegerField(default=0)  # Scheme.inputs_version seen
     duration_ms = models.PositiveIntegerField(default=0)
 
     class Meta:

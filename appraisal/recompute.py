@@ -159,7 +159,7 @@ def year_results_recompute(*, scheme_id: int) -> ResultSet:
     started = time.monotonic()
     with transaction.atomic():
         scheme = Scheme.objects.select_for_update().get(pk=scheme_id)
-        mark = ledger_mark(scheme.pk)
+        mark = ledger_mark(scheme.pk) | {"inputs_version": scheme.inputs_version}
         rules = scheme.rules()
         outcomes = engine.year_compute(rules, year_inputs(scheme), year_prizes())
         covered = self_assessed(scheme)
@@ -242,12 +242,21 @@ def year_results_recompute(*, scheme_id: int) -> ResultSet:
 
 
 def results_are_stale(scheme: Scheme) -> bool:
-    """Whether the ledger has moved since the results were computed (or none exist yet)."""
+    """Whether the ledger or the year's other inputs (targets) have moved since the results were
+    computed (or none exist yet)."""
     result_set = ResultSet.objects.filter(scheme=scheme).first()
     if result_set is None:
         return True
-    mark = ledger_last_ids(scheme.pk)
+    inputs_version = (
+        Scheme.objects.filter(pk=scheme.pk).values_list("inputs_version", flat=True).first()
+    )
+    return result_set_is_stale(result_set, inputs_version)
+
+
+def result_set_is_stale(result_set: ResultSet, inputs_version: int) -> bool:
+    mark = ledger_last_ids(result_set.scheme_id)
     return (
         mark["ledger_last_id"] != result_set.ledger_last_id
         or mark["decisions_last_id"] != result_set.decisions_last_id
+        or inputs_version != result_set.inputs_version
     )

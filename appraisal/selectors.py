@@ -45,7 +45,7 @@ from .models import (
     Scheme,
     Target,
 )
-from .recompute import COUNTED, ledger_last_ids
+from .recompute import COUNTED, result_set_is_stale
 from .tasks import recompute_pending
 
 ZERO = Decimal("0")
@@ -431,16 +431,12 @@ def results_state(scheme: Scheme) -> ResultsState:
     the result set (which also gives the time shown), not two."""
     result_set = (
         ResultSet.objects.filter(scheme=scheme)
-        .only("computed_at", "ledger_last_id", "decisions_last_id")
+        .only("scheme_id", "computed_at", "ledger_last_id", "decisions_last_id", "inputs_version")
         .first()
     )
     stale = True
     if result_set is not None:
-        mark = ledger_last_ids(scheme.pk)
-        stale = (
-            mark["ledger_last_id"] != result_set.ledger_last_id
-            or mark["decisions_last_id"] != result_set.decisions_last_id
-        )
+        stale = result_set_is_stale(result_set, scheme.inputs_version)
     return ResultsState(
         computed_at=result_set.computed_at if result_set else None,
         stale=stale,

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -376,6 +376,9 @@ def target_save(
     refusal = target_refusal(indicator, institution, period)
     if refusal:
         raise ValidationError(refusal)
+    # The results are computed from targets too: mark them stale (the year's row is locked until
+    # this commits, so a recompute reads either the old targets and count or the new ones).
+    Scheme.objects.filter(pk=scheme.pk).update(inputs_version=F("inputs_version") + 1)
     target = Target.objects.filter(
         indicator=indicator, institution=institution, period=period
     ).first()

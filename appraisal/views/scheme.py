@@ -40,7 +40,7 @@ from ..forms import (
     TransitionForm,
 )
 from ..models import HalfYear, Indicator, Method, Part, ResultSet, Scheme, Target
-from ..recompute import results_are_stale
+from ..recompute import result_set_is_stale
 from ..tasks import recompute_pending
 
 TARGETS_PER_PAGE = 50
@@ -149,7 +149,7 @@ def scheme_detail(request, year):
     stale = pending = False
     if scheme.status != Scheme.Status.DRAFT:
         result_set = ResultSet.objects.filter(scheme=scheme).first()
-        stale = results_are_stale(scheme)
+        stale = result_set is None or result_set_is_stale(result_set, scheme.inputs_version)
         pending = recompute_pending(scheme.pk)
     context = {
         "scheme": scheme,

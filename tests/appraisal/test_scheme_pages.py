@@ -567,7 +567,7 @@ def test_scheme_detail_query_count_is_fixed(client_for, world, year, django_asse
     client = client_for("hr")
     url = reverse("appraisal:scheme_detail", kwargs={"year": 2026})
     client.get(url)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = client.get(url)
     assert response.context["indicator_count"] == 4
     assert response.context["result_set"] and not response.context["results_stale"]
@@ -577,6 +577,6 @@ def test_scheme_detail_query_count_is_fixed(client_for, world, year, django_asse
             method="add", max_points=Decimal("1"), department=year.dc, applies_to_all=False,
         )  # fmt: skip
         indicator.institutions.set([world.a, world.b])
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = client.get(url)
     assert response.context["indicator_count"] == 30

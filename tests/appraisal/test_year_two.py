@@ -18,7 +18,7 @@ from appraisal import services
 from appraisal.engine import Direction, IndicatorRule, Method, Part, Target, indicator_score
 from appraisal.models import Indicator, LedgerEntry, Result, Scheme
 from appraisal.models import Target as TargetRow
-from appraisal.recompute import year_results_recompute
+from appraisal.recompute import results_are_stale, year_results_recompute
 from appraisal.transfer import year_workbook_import
 from orgs.importing import ImportFailed
 from orgs.models import AuditEvent, Institution
@@ -586,3 +586,22 @@ def test_hr_removes_a_copied_indicator_from_a_draft_after_confirming(client_for,
 
 def test_the_institution_list_is_untouched_by_a_year_workbook_without_its_sheets(two_years):
     assert Institution.objects.filter(group__isnull=False).count() == 10
+
+
+def test_a_target_change_makes_the_results_stale_and_the_recompute_follows(
+    world, ratio_year, django_capture_on_commit_callbacks
+):
+    """Targets are inputs of the results like the ledger: changing one marks the results stale,
+    and the recompute it queues does not skip them as fresh."""
+    hr = world.users["hr"]
+    scheme = ratio_year.scheme
+    fields = {"actor": hr, "indicator": ratio_year, "institution": world.a, "period": "h2"}
+    with django_capture_on_commit_callbacks(execute=True):
+        services.target_save(**fields, target_value=D(200), actual_value=D(100))
+    assert not results_are_stale(scheme)
+    assert _scores("A01")[1] == D("50.00")  # 100 × 100 / 200
+    with django_capture_on_commit_callbacks(execute=True):
+        services.target_save(**fields, actual_value=D(150))
+    assert _scores("A01")[1] == D("75.00")  # recomputed, not skipped as fresh
+    services.target_save(**fields, actual_value=D(160))  # not committed yet in this test
+    assert results_are_stale(scheme)
