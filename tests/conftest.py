@@ -4,6 +4,8 @@ Personas: HR, head of institution A, head of institution B, a scorer of departme
 an acceptance team member, a payroll officer bound to A, an auditor, and anonymous.
 """
 
+import sys
+
 import pytest
 from django.test import Client
 
@@ -74,3 +76,14 @@ def client_for(world):
         return client
 
     return make
+
+
+def pytest_collection_finish(session):
+    """No test module may resolve a URL while it is imported: that would import the URL conf with
+    the DEBUG of collection time (the embedded default's True: the development server's static
+    routes), and tests that check what is and is not served would then depend on the order.
+    Use reverse_lazy or reverse inside the test."""
+    if "config.urls" in sys.modules:
+        raise pytest.UsageError(
+            "The URL conf was imported while the tests were collected (a module-level reverse()?)"
+        )

@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 
 from acceptance import selectors, services
 from acceptance.models import Batch, Inspection, Standard, StandardItem
@@ -301,7 +301,9 @@ def _client(client_for, persona) -> Client:
     return client
 
 
-STANDARD = reverse("acceptance:standard_detail")
+# Resolved lazily: importing the URL conf while collecting would fix it with the DEBUG of that
+# moment (the static routes of the development server).
+STANDARD = reverse_lazy("acceptance:standard_detail")
 
 
 @pytest.mark.parametrize("persona", ["hr", "acceptance", "auditor", "head_a", HEAD_P01])
