@@ -3,7 +3,7 @@
 import logging
 from functools import partial
 
-from celery import shared_task
+from celery import current_app, shared_task
 from django.core.cache import cache
 from django.db import transaction
 
@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 # so a burst of ledger entries triggers one recompute.
 PENDING_KEY = "appraisal:recompute-pending:{}"
 PENDING_TTL = 600  # seconds; a lost task frees the key by itself
+REFRESH_DRAFT_RUNS = "payroll.refresh_draft_runs"
 
 
 def recompute_request(scheme_id: int) -> None:
@@ -48,10 +49,10 @@ def recompute_year(scheme_id: int, force: bool = False) -> dict:
         # Results already reflect this ledger (a duplicate or coalesced request): nothing to do.
         return {"scheme": scheme_id, "skipped": "fresh"}
     result_set = year_results_recompute(scheme_id=scheme_id)
-    # Pay depends on results: draft payroll runs follow them.
-    from payroll.tasks import refresh_draft_runs
-
-    refresh_draft_runs.delay(None)
+    # Pay depends on results: draft payroll runs follow them. By the task's registered name, so
+    # the appraisal does not import payroll (which reads the appraisal's results); the registry
+    # raises NotRegistered rather than hand an unknown name to the broker.
+    current_app.tasks[REFRESH_DRAFT_RUNS].delay(None)
     return {"scheme": scheme_id, "ledger_last_id": result_set.ledger_last_id}
 
 

@@ -25,9 +25,9 @@ PACKAGES = sorted(  # the project's top-level packages: the apps, config, benchm
 APPS = sorted(c.name for c in apps.get_app_configs() if Path(c.path).parent == ROOT)
 GROUND, TOP = "orgs", "ops"
 # Apps that import each other today, as modules that do not: a target change asks letters to
-# follow (appraisal → letters) and a recompute refreshes payroll's drafts (appraisal → payroll),
-# while letters and payroll read appraisal's years and results.
-MUTUAL_APPS_ALLOWED = {frozenset({"appraisal", "letters"}), frozenset({"appraisal", "payroll"})}
+# follow (appraisal → letters, a call when the change commits), while letters reads appraisal's
+# years and targets. (A recompute refreshes payroll's drafts by the task's name: no import.)
+MUTUAL_APPS_ALLOWED = {frozenset({"appraisal", "letters"})}
 
 
 @dataclass(frozen=True)
