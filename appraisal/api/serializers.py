@@ -179,6 +179,17 @@ class IndicatorSerializer(serializers.ModelSerializer):
         validators = []
 
 
+class HalfYearField(serializers.ChoiceField):
+    """h1 / h2, also written H1 / H2 or 上半年 / 下半年 (the workbook's words)."""
+
+    WORDS = {"上半年": HalfYear.H1, "下半年": HalfYear.H2}
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = self.WORDS.get(data.strip(), data.strip().lower())
+        return super().to_internal_value(data)
+
+
 class TargetSerializer(serializers.ModelSerializer):
     indicator = serializers.PrimaryKeyRelatedField(queryset=Indicator.objects.all())
     indicator_code = serializers.CharField(source="indicator.code", read_only=True)
@@ -187,7 +198,7 @@ class TargetSerializer(serializers.ModelSerializer):
         slug_field="code", queryset=Institution.objects.all()
     )
     institution_name = serializers.CharField(source="institution.name", read_only=True)
-    period = serializers.ChoiceField(
+    period = HalfYearField(
         choices=HalfYear.choices,
         help_text=_(
             "h1: the first half-year's target and figures (by 30 June); h2: the whole year's, "

@@ -32,6 +32,8 @@ LATEST_PAGES = {
 @role_required(*RANKING_ROLES)
 def rankings(request, year):
     scheme = access.scheme_get_for_user(request.user, year=year)
+    if request.GET.get("period", "").lower() == engine.Period.H1:
+        return redirect("appraisal:rankings_h1", year=scheme.year)
     ranked = selectors.rankings(user=request.user, scheme=scheme, page=request.GET.get("page"))
     context = {
         "scheme": scheme,

@@ -605,3 +605,22 @@ def test_a_target_change_makes_the_results_stale_and_the_recompute_follows(
     assert _scores("A01")[1] == D("75.00")  # recomputed, not skipped as fresh
     services.target_save(**fields, actual_value=D(160))  # not committed yet in this test
     assert results_are_stale(scheme)
+
+
+def test_the_api_takes_the_period_in_any_of_its_spellings(client_for, world, ratio_year):
+    client = client_for("hr")
+    for period, stored in (("H1", "h1"), ("下半年", "h2")):
+        body = {"indicator": ratio_year.pk, "institution": "A01", "period": period,
+                "target_value": "10"}  # fmt: skip
+        response = client.post("/api/v1/targets/", body, content_type="application/json")
+        assert response.status_code == 201, response.json()
+        assert response.json()["period"] == stored
+
+
+def test_the_rankings_page_leads_to_the_mid_year_ranking(client_for, two_years):
+    url = reverse("appraisal:rankings", kwargs={"year": YEAR})
+    response = client_for("hr").get(url, {"period": "H1"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("appraisal:rankings_h1", kwargs={"year": YEAR})
+    body = client_for("hr").get(url).content.decode()
+    assert reverse("appraisal:rankings_h1", kwargs={"year": YEAR}) in body
