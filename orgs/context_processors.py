@@ -1,4 +1,5 @@
 from .access import can_manage_orgs, can_view_employees, user_role
+from .navigation import menu_for
 
 
 def role(request):
@@ -10,3 +11,10 @@ def role(request):
         "can_manage_orgs": can_manage_orgs(user),
         "can_view_employees": can_view_employees(user),
     }
+
+
+def navigation(request):
+    """The menu of the page (orgs.navigation): the home item and the groups the user may use.
+    No query; the 待办 counts and unread notifications arrive after the page (orgs:nav_counts)."""
+    home, groups = menu_for(getattr(request, "user", None))
+    return {"nav_home": home, "nav_groups": groups}

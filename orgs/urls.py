@@ -29,4 +29,5 @@ urlpatterns = [
     path("audit/", views.audit_list, name="audit_list"),
     path("audit/export.xlsx", views.audit_export, name="audit_export"),
     path("audit/<int:pk>/", views.audit_detail, name="audit_detail"),
+    path("nav/counts/", views.nav_counts, name="nav_counts"),
 ]

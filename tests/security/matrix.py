@@ -174,6 +174,7 @@ TABLE = """
 
 # --- site ------------------------------------------------------------------------------
 home                                ok    ok    ok    ok    ok    ok    ok    403   login
+orgs:nav_counts                     ok    ok    ok    ok    ok    ok    ok    ok    login
 login                               ok    ok    ok    ok    ok    ok    ok    ok    ok
 logout                              405   405   405   405   405   405   405   405   405
 set_language                        ok    ok    ok    ok    ok    ok    ok    ok    ok
