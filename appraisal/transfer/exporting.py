@@ -33,6 +33,7 @@ def _column(header: str, field: str, *, width: int = 12, number_format: str = "@
 # fmt: off
 RANKING_COLUMNS = (
     _column("组别编码", "group"),
+    _column("组别名称", "group_name", width=14),
     _column("排名", "rank", width=8, number_format="0"),
     _column("机构编码", "code"),
     _column("机构名称", "name", width=24),
@@ -51,6 +52,7 @@ RANKING_COLUMNS = (
 )
 RANKING_VALUES: dict[str, Callable[[Result], object]] = {
     "group": lambda r: r.group.code if r.group else None,
+    "group_name": lambda r: r.group.name if r.group else None,
     "rank": lambda r: r.rank,
     "code": lambda r: r.institution.code,
     "name": lambda r: r.institution.name,

@@ -35,6 +35,7 @@ from ..personas import SIGNED_IN, statuses
 from .workbooks import (
     DEPARTMENTS,
     EXPORT_HEADERS,
+    GROUP_NAMES,
     HEADERS,
     INSTITUTION_NAMES,
     exported_rows,
@@ -51,7 +52,7 @@ def _row(group, rank, code, *numbers_and_words):
     common, business, execution, bonus, veto, total = (Decimal(n) for n in numbers_and_words[:6])
     grade, vetoed, prize, amount, yellow, admonition = numbers_and_words[6:]
     return [
-        group, rank, code, INSTITUTION_NAMES[code],
+        group, GROUP_NAMES[group], rank, code, INSTITUTION_NAMES[code],
         common, business, execution, bonus, veto, total,
         grade, vetoed, prize, Decimal(amount), yellow, admonition,
     ]  # fmt: skip
@@ -214,10 +215,10 @@ def test_export_file_is_exact_and_readable(hr, departments, client_for):
         assert formats[header] == "0.00"
     assert formats["奖金"] == "#,##0.00"
     assert formats["排名"] == "0"
-    assert ws.column_dimensions["D"].width >= 20  # 机构名称
-    assert all(ws.column_dimensions[c].width >= 8 for c in "ABCEFGHIJKLMNOP")
-    assert isinstance(ws["B2"].value, int)
-    assert isinstance(ws["J2"].value, float)  # a number, not text
+    assert ws.column_dimensions["E"].width >= 20  # 机构名称
+    assert all(ws.column_dimensions[c].width >= 8 for c in "ABCDFGHIJKLMNOPQ")
+    assert isinstance(ws["C2"].value, int)
+    assert isinstance(ws["K2"].value, float)  # a number, not text
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         sheet = archive.read("xl/worksheets/sheet1.xml").decode()
     for text in ("298.50", "1008.00", "150.19", "399.99", "50000.00", "994.99"):
@@ -766,5 +767,5 @@ def test_export_rankings_command_recomputes_stale_results(hr, departments, tmp_p
     call_command("export_rankings", str(YEAR), "-o", str(path), stderr=err)
     assert "older than the ledger" in err.getvalue()
     call_command("export_rankings", str(YEAR), "-o", str(path), "--recompute")
-    a04 = next(r for r in exported_rows(path.read_bytes())[1] if r[2] == "A04")
-    assert a04[9] == Decimal("853.19")
+    a04 = next(r for r in exported_rows(path.read_bytes())[1] if r[3] == "A04")
+    assert a04[10] == Decimal("853.19")

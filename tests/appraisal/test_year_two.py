@@ -28,6 +28,7 @@ from .test_transfer import EXPECTED
 from .workbooks import (
     DEPARTMENTS,
     EXPORT_HEADERS,
+    GROUP_NAMES,
     INDICATORS,
     SCHEME,
     SCORES,
@@ -117,7 +118,8 @@ def year_two() -> dict[str, list[list]]:
 def _row(group, rank, code, name, common, business, execution, bonus, veto, total, *rest):
     grade, vetoed, prize, amount, yellow, admonition = rest
     return [
-        group, rank, code, name, D(common), D(business), D(execution), D(bonus), D(veto),
+        group, GROUP_NAMES[group], rank, code, name, D(common), D(business), D(execution),
+        D(bonus), D(veto),
         D(total), grade, vetoed, prize, None if amount is None else D(amount), yellow, admonition,
     ]  # fmt: skip
 

@@ -39,6 +39,7 @@ HEADERS = {
 }
 EXPORT_HEADERS = [
     "组别编码",
+    "组别名称",
     "排名",
     "机构编码",
     "机构名称",
@@ -56,6 +57,8 @@ EXPORT_HEADERS = [
     "诫勉谈话",
 ]
 
+# The groups full_year() names.
+GROUP_NAMES = {"G1": "第一组", "G2": "第二组", "G3": "第三组"}
 # The departments full_year() names (by code or by name); tests create them.
 DEPARTMENTS = {"AQ": "安全生产科", "DJ": "党建办", "YW": "业务部", "DC": "督查室"}
 
