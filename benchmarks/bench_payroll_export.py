@@ -29,7 +29,13 @@ def rows_load(month: datetime.date) -> list[list]:
         list(row)
         for row in PayrollLine.objects.filter(run__month=month)
         .order_by("run__institution__code", "staff_number")
-        .values_list("run__institution__code", "staff_number", "name", *MONEY_FIELDS)
+        .values_list(
+            "run__institution__code",
+            "run__institution__name",
+            "staff_number",
+            "name",
+            *MONEY_FIELDS,
+        )
     ]
 
 

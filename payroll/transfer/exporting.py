@@ -43,6 +43,7 @@ def _column(header: str, field: str, *, width: int, money: bool = False) -> Colu
 
 EXPORT_COLUMNS = (
     _column("机构编码", "institution", width=14),
+    _column("机构名称", "institution_name", width=20),
     _column("工号", "staff_number", width=12),
     _column("姓名", "name", width=12),
     _column("岗位工资", "post_wage", width=13, money=True),
@@ -159,19 +160,20 @@ def payroll_workbook_write(
     pending = next(lines, None)
     grand, done = Totals(), 0
     for run in runs:
-        code, totals = run.institution.code, Totals()
+        code, name, totals = run.institution.code, run.institution.name, Totals()
         # Lines come in the runs' order (institution code, unique within a month).
         while pending is not None and pending[0] == run.pk:
-            ws.append(line_cells.row((code, *pending[1:])))
+            ws.append(line_cells.row((code, name, *pending[1:])))
             totals.add_money(pending[3:])
             done += 1
             if progress is not None and done % CHUNK_SIZE == 0:
                 progress(done)
             pending = next(lines, None)
-        ws.append(total_cells.row((f"{code} {TOTAL_LABEL}", None, None, *totals.sums.values())))
+        totals_row = (f"{code} {TOTAL_LABEL}", name, None, None, *totals.sums.values())
+        ws.append(total_cells.row(totals_row))
         grand.add(totals.sums)
     if len(runs) > 1:
-        ws.append(total_cells.row((GRAND_TOTAL_LABEL, None, None, *grand.sums.values())))
+        ws.append(total_cells.row((GRAND_TOTAL_LABEL, None, None, None, *grand.sums.values())))
     workbook.save(target)
     if progress is not None:
         progress(done)
@@ -181,9 +183,9 @@ def payroll_workbook_write(
 class _RowCells:
     """The cells of a row, made and styled once and refilled for every row (orgs.streaming).
     Money is written as orgs.exporting writes it: the Decimal's own digits in a numeric cell,
-    formatted #,##0.00. Lines leave their text cells (institution, staff number, name) unstyled:
-    a text value stays text without the "@" format, which the column keeps for cells HR adds;
-    totals rows style every cell (bold)."""
+    formatted #,##0.00. Lines leave their text cells (institution, its name, staff number, name)
+    unstyled: a text value stays text without the "@" format, which the column keeps for cells HR
+    adds; totals rows style every cell (bold)."""
 
     def __init__(self, ws, *, bold: bool = False):
         self.cells: list[ReusedCell | None] = [

@@ -63,7 +63,7 @@ from .workbooks import (
 JAN, DEC = datetime.date(2026, 1, 1), datetime.date(2026, 12, 1)
 CENT = D("0.01")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MONEY_COLUMNS = EXPORT_HEADERS[3:]
+MONEY_COLUMNS = EXPORT_HEADERS[4:]
 
 
 @pytest.fixture(autouse=True)
@@ -181,10 +181,10 @@ def _check_export(content: bytes, month: datetime.date, codes: list[str]) -> Non
     assert [c.value for c in ws[1]] == EXPORT_HEADERS
     assert all(c.font.b for c in ws[1])
     assert ws.freeze_panes == "A2"
-    assert ws.column_dimensions["J"].width == 16
+    assert ws.column_dimensions["K"].width == 16
     rows = _rows(ws)
     for row_cells in ws.iter_rows(min_row=2):
-        for cell in row_cells[3:]:
+        for cell in row_cells[4:]:
             assert cell.number_format == "#,##0.00"
             assert cell.data_type == "n"
     grand = dict.fromkeys(MONEY_COLUMNS, D("0"))

@@ -32,6 +32,7 @@ EMPLOYEE_HEADERS = [
 ]
 EXPORT_HEADERS = [
     "机构编码",
+    "机构名称",
     "工号",
     "姓名",
     "岗位工资",
