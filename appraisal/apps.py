@@ -7,3 +7,10 @@ class AppraisalConfig(AppConfig):
 
     name = "appraisal"
     verbose_name = _("Appraisal")
+
+    def ready(self):
+        from orgs import todo
+
+        from . import todo as appraisal_todo
+
+        todo.register(self.label, appraisal_todo.todo_items)

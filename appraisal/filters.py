@@ -17,7 +17,11 @@ class AppealFilterSet(django_filters.FilterSet):
     institution = django_filters.CharFilter(
         field_name="institution__code", label=_("Institution code")
     )
+    # 待办's link for a head (appraisal/todo.py): the appeals answered lately.
+    answered_since = django_filters.DateFilter(
+        field_name="answered_at", lookup_expr="date__gte", label=_("Answered since")
+    )
 
     class Meta:
         model = Appeal
-        fields = ["year", "status", "institution"]
+        fields = ["year", "status", "institution", "answered_since"]

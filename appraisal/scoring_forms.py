@@ -184,6 +184,10 @@ class GridFilterForm(forms.Form):
         required=False,
         empty_label=_("All my indicators"),
     )
+    # 待办's link (appraisal/todo.py): the indicators selectors.indicators_unscored lists.
+    unscored = forms.BooleanField(
+        label=_("Only those not yet scored this half-year"), required=False
+    )
 
     def __init__(self, *args, user, scheme: Scheme, **kwargs):
         super().__init__(*args, **kwargs)

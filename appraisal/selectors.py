@@ -116,16 +116,24 @@ class Grid:
 
 
 def grid(
-    *, user, scheme: Scheme, part: str | None = None, indicator: Indicator | None = None
+    *,
+    user,
+    scheme: Scheme,
+    part: str | None = None,
+    indicator: Indicator | None = None,
+    among: QuerySet[Indicator] | None = None,
 ) -> Grid:
-    """The indicators the user scores × the institutions each applies to. A cell holds the
-    indicator's score per period, worked out by the engine from the counted official entries,
-    and their sum; each row also shows the part scores of the latest results, if any."""
+    """The indicators the user scores (of `among`, if given) × the institutions each applies to.
+    A cell holds the indicator's score per period, worked out by the engine from the counted
+    official entries, and their sum; each row also shows the part scores of the latest results,
+    if any."""
     indicators = indicators_scored_by(user, scheme).order_by("part", "sort_order", "code")
     if part:
         indicators = indicators.filter(part=part)
     if indicator is not None:
         indicators = indicators.filter(pk=indicator.pk)
+    if among is not None:
+        indicators = indicators.filter(pk__in=among.values("pk"))
     indicators = list(indicators.select_related("department"))
     ids = [i.pk for i in indicators]
     listed: dict[int, set[int]] = defaultdict(set)  # indicator id → institution ids
@@ -464,3 +472,82 @@ def own_result(*, user, scheme: Scheme, institution: Institution) -> OwnResult:
         size = Result.objects.filter(scheme=scheme, group_id=result.group_id).count()
         _label_prize(result)
     return OwnResult(institution=institution, result=result, group_size=size)
+
+
+# --- What waits (待办, appraisal/todo.py; docs/TODO.md) -------------------------------------------
+
+
+def proposals_pending(*, user) -> QuerySet[LedgerEntry]:
+    """Bonus and veto proposals waiting for HR: not decided, not withdrawn by a reversing entry,
+    in a year that still takes decisions; oldest first."""
+    return (
+        entries_visible_to(user)
+        .filter(
+            needs_approval=True,
+            reverses__isnull=True,
+            decision__isnull=True,
+            reversed_by__isnull=True,
+            scheme__status__in=[Scheme.Status.OPEN, Scheme.Status.REVIEW],
+        )
+        .select_related("scheme", "institution", "department", "created_by")
+        .order_by("created_at", "id")
+    )
+
+
+def current_half(year: int, today) -> str:
+    """The half-year of `year` that `today` falls in: 上半年 up to 30 June (and before the year
+    begins), 下半年 from 1 July (and once the year is over, while it is still being finished)."""
+    if today.year < year or (today.year == year and today.month <= 6):
+        return engine.Period.H1
+    return engine.Period.H2
+
+
+def _applicable_without(user, missing: Exists) -> Q:
+    """An indicator (the outer query) applies to an institution the user sees for which `missing`
+    holds: one it lists, or any appraised institution (in a group) when it applies to all."""
+    candidates = institutions_visible_to(user).filter(missing)
+    listed = candidates.filter(indicators=OuterRef("pk"))
+    appraised = candidates.filter(group__isnull=False)
+    return Exists(listed) | (Q(applies_to_all=True) & Exists(appraised))
+
+
+def indicators_unscored(*, user, scheme: Scheme, period: str) -> QuerySet[Indicator]:
+    """The user's points indicators (计分制) of the half-yearly parts that some institution they
+    apply to has no standing score for in `period`: no counted official entry that is neither a
+    reversal nor reversed. Deductions (扣分制) are never "unscored" (no deduction is full marks);
+    completion ratios are scored from their figures (indicators_missing_figures); execution
+    capacity is scored as things happen (随时计分), so nothing of it falls due."""
+    standing = LedgerEntry.objects.filter(
+        COUNTED,
+        scheme=scheme,
+        kind=LedgerEntry.Kind.INDICATOR,
+        indicator=OuterRef(OuterRef("pk")),
+        institution=OuterRef("pk"),
+        period=period,
+        is_official=True,
+        reverses__isnull=True,
+        reversed_by__isnull=True,
+    )
+    return indicators_scored_by(user, scheme).filter(
+        _applicable_without(user, ~Exists(standing)),
+        method=engine.Method.ADD,
+        part__in=[engine.Part.COMMON, engine.Part.BUSINESS],
+    )
+
+
+def indicators_missing_figures(*, user, scheme: Scheme, period: str) -> QuerySet[Indicator]:
+    """The user's completion-ratio indicators (完成率, 逆向完成率) with a target for `period` whose
+    actual value is not reported yet. 按期 (deadline) targets are left out: without a completion
+    date the target is simply not met (0 points), which is a score, not a gap."""
+    waiting = Target.objects.filter(
+        indicator=OuterRef(OuterRef("pk")),
+        institution=OuterRef("pk"),
+        period=period,
+        target_value__isnull=False,
+        actual_value__isnull=True,
+    )
+    return indicators_scored_by(user, scheme).filter(
+        _applicable_without(user, Exists(waiting)),
+        method=engine.Method.RATIO,
+        direction__in=[engine.Direction.HIGHER, engine.Direction.LOWER],
+    )

@@ -23,9 +23,8 @@ from orgs.access import has_role
 from orgs.models import Institution, Role
 from orgs.views import apply_errors, role_required
 
-from .. import engine, services
+from .. import engine, selectors, services
 from ..access import (
-    entries_visible_to,
     entry_get_for_user,
     indicators_scored_by,
     scheme_get_for_user,
@@ -355,23 +354,6 @@ def scheme_targets(request, year):
 # --- Approvals -----------------------------------------------------------------------------------
 
 
-def _pending_proposals(user):
-    """Bonus and veto proposals waiting for HR: not decided, not withdrawn by a reversing entry,
-    in a year that still takes decisions; oldest first."""
-    return (
-        entries_visible_to(user)
-        .filter(
-            needs_approval=True,
-            reverses__isnull=True,
-            decision__isnull=True,
-            reversed_by__isnull=True,
-            scheme__status__in=[Scheme.Status.OPEN, Scheme.Status.REVIEW],
-        )
-        .select_related("scheme", "institution", "department", "created_by")
-        .order_by("created_at", "id")
-    )
-
-
 @role_required(Role.HR)
 @require_http_methods(["GET", "POST"])
 def approvals(request):
@@ -392,7 +374,7 @@ def approvals(request):
             done = _("Proposal #%(id)s approved.") if approved else _("Proposal #%(id)s rejected.")
             messages.success(request, done % {"id": entry.pk})
         return redirect("appraisal:approvals")
-    page = Paginator(_pending_proposals(request.user), APPROVALS_PER_PAGE).get_page(
+    page = Paginator(selectors.proposals_pending(user=request.user), APPROVALS_PER_PAGE).get_page(
         request.GET.get("page")
     )
     return render(

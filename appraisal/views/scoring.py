@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -41,11 +42,16 @@ def scoring_grid(request, year):
     scheme = access.scheme_get_for_user(request.user, year=year)
     form = GridFilterForm(request.GET or None, user=request.user, scheme=scheme)
     filters = form.cleaned_data if form.is_valid() else {}
+    among = None
+    if filters.get("unscored"):
+        period = selectors.current_half(scheme.year, timezone.localdate())
+        among = selectors.indicators_unscored(user=request.user, scheme=scheme, period=period)
     grid = selectors.grid(
         user=request.user,
         scheme=scheme,
         part=filters.get("part") or None,
         indicator=filters.get("indicator"),
+        among=among,
     )
     return render(
         request, "appraisal/scoring_grid.html", {"scheme": scheme, "form": form, "grid": grid}
