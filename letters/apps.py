@@ -7,3 +7,10 @@ class LettersConfig(AppConfig):
 
     name = "letters"
     verbose_name = _("Target responsibility letters")
+
+    def ready(self):
+        from orgs import todo
+
+        from . import todo as letters_todo
+
+        todo.register(self.label, letters_todo.todo_items)

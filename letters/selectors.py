@@ -70,12 +70,22 @@ class InstitutionLetters:
 
 
 def letter_list(
-    *, user, scheme: Scheme, include_superseded: bool = False
+    *,
+    user,
+    scheme: Scheme,
+    include_superseded: bool = False,
+    status: str | None = None,
+    mine: bool = False,
 ) -> list[InstitutionLetters]:
-    """The letters of a year the user may read, grouped by institution and level (one query)."""
+    """The letters of a year the user may read, grouped by institution and level (one query);
+    only those in `status`, and only those the user signs (`mine`), if asked."""
     letters = letters_visible_to(user).filter(scheme=scheme).select_related(*_RELATED)
-    if not include_superseded:
+    if status:
+        letters = letters.filter(status=status)
+    elif not include_superseded:
         letters = letters.exclude(status=Letter.Status.SUPERSEDED)
+    if mine:
+        letters = letters.filter(signer=user)
     ordered = sorted(
         letters,
         key=lambda x: (x.institution.code, _level_index(x.level), x.holder_name, -x.version),

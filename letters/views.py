@@ -48,12 +48,23 @@ def latest(request):
 def letter_list(request, year):
     scheme = get_object_or_404(Scheme, year=year)
     show_all = request.GET.get("versions") == "all"
+    # 待办's links (letters/todo.py): ?status=issued (waiting for signatures), ?status=signed
+    # (waiting for HR's countersignature), &mine=1 (those the user signs).
+    status = request.GET.get("status")
+    status = status if status in Letter.Status.values else None
+    mine = request.GET.get("mine") == "1"
     context = {
         "scheme": scheme,
         "groups": selectors.letter_list(
-            user=request.user, scheme=scheme, include_superseded=show_all
+            user=request.user,
+            scheme=scheme,
+            include_superseded=show_all,
+            status=status,
+            mine=mine,
         ),
         "show_all": show_all,
+        "status_filter": Letter.Status(status).label if status else None,
+        "mine": mine,
         "waiting": selectors.letters_waiting(user=request.user),
         "can_see_status": has_role(request.user, Role.HR, Role.AUDITOR),
     }
