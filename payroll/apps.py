@@ -9,6 +9,11 @@ class PayrollConfig(AppConfig):
     verbose_name = _("Payroll")
 
     def ready(self):
+        from orgs import todo
+
         # payroll.services queues payroll.refresh_draft_runs by name; the worker's autodiscovery
         # registers it there, and this registers it in every other process (web, shell, commands).
         from . import tasks  # noqa: F401
+        from . import todo as payroll_todo
+
+        todo.register(self.label, payroll_todo.todo_items)

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import django_filters
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 
@@ -22,6 +23,7 @@ from .models import (
     PersonalGrade,
     Tier,
 )
+from .selectors import run_waiting
 
 MONTH_FORMAT = "%Y-%m"
 MONTH_SCHEMA = {"type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}$", "example": "2026-01"}
@@ -59,10 +61,24 @@ class RunFilterSet(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         choices=PayrollRun.Status.choices, label=_("Status"), empty_label=_("All statuses")
     )
+    # 待办's links (payroll/todo.py): the runs waiting for the user, by selectors.run_waiting.
+    waiting = django_filters.ChoiceFilter(
+        choices=[
+            ("confirm", _("To confirm")),
+            ("export", _("To export")),
+            ("reconcile", _("Paid wages differ")),
+        ],
+        method="filter_waiting",
+        label=_("Waiting"),
+        empty_label=_("All"),
+    )
 
     class Meta:
         model = PayrollRun
-        fields = ["month", "institution", "status"]
+        fields = ["month", "institution", "status", "waiting"]
+
+    def filter_waiting(self, queryset, name, value):
+        return queryset.filter(run_waiting(value, timezone.localdate()))
 
 
 class LineFilterSet(django_filters.FilterSet):

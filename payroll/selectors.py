@@ -1,16 +1,25 @@
 """Reads of payroll, always starting from what the user may see (payroll.access). Each is a fixed
 number of queries, whatever the number of runs or employees."""
 
+import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from orgs.access import institutions_visible_to
 from orgs.models import Employee, Institution
 
 from . import access, services
-from .models import IndividualGrade, PayPolicy, PayrollLine, PayrollRun, PersonalGrade, Tier
+from .models import (
+    IndividualGrade,
+    PaidWage,
+    PayPolicy,
+    PayrollLine,
+    PayrollRun,
+    PersonalGrade,
+    Tier,
+)
 
 ZERO = Decimal("0")
 LINE_AMOUNTS = (
@@ -94,3 +103,63 @@ def grade_sheet(*, year: int, institution: Institution) -> list[tuple[Employee, 
         institution=institution, is_formal=True, is_active=True
     ).order_by("staff_number")
     return [(employee, recorded.get(employee.pk)) for employee in employees]
+
+
+# --- What waits (待办, payroll/todo.py; docs/TODO.md) ---------------------------------------------
+
+WAITING_CHOICES = ("confirm", "export", "reconcile")
+
+
+def institutions_to_compute(*, user, today: datetime.date) -> QuerySet[Institution]:
+    """The institutions whose payroll the user runs that have a pay policy for this month (the
+    policy of its year, or one settled in it: services.run_compute's inputs) and no run for it."""
+    month = services.month_start(today)
+    policy = access.policies_visible_to(user).filter(
+        Q(year=month.year) | Q(settlement_month=month), institution=OuterRef("pk")
+    )
+    run = PayrollRun.objects.filter(institution=OuterRef("pk"), month=month)
+    return institutions_for_payroll(user=user).filter(Exists(policy)).exclude(Exists(run))
+
+
+def run_waiting(what: str, today: datetime.date) -> Q:
+    """Which runs wait for `what`, as a condition on runs (the run list's `waiting` filter and
+    the 待办 counts say the same):
+
+    * confirm: drafts of a month that has begun, not provisional (a provisional run waits for
+      its year's results to be published, services.payroll_run_confirm);
+    * export: confirmed, not yet exported;
+    * reconcile: confirmed or exported, wages actually paid imported for its month, and they do
+      not reconcile (services.reconcile): a line paid differently or not at all, or a payment to
+      one of the institution's employees without a line."""
+    if what == "confirm":
+        return Q(
+            status=PayrollRun.Status.DRAFT,
+            provisional=False,
+            month__lte=services.month_start(today),
+        )
+    if what == "export":
+        return Q(status=PayrollRun.Status.CONFIRMED)
+    if what == "reconcile":
+        month_paid = PaidWage.objects.filter(month=OuterRef("month"))
+        line_of_run = PayrollLine.objects.filter(run=OuterRef(OuterRef("pk")))
+        imported = month_paid.filter(
+            Q(employee__institution=OuterRef("institution"))
+            | Q(staff_number__in=line_of_run.values("staff_number"))
+        )
+        paid_equal = PaidWage.objects.filter(
+            month=OuterRef(OuterRef("month")),
+            staff_number=OuterRef("staff_number"),
+            gross=OuterRef("gross"),
+        )
+        line_not_matched = PayrollLine.objects.filter(run=OuterRef("pk")).exclude(
+            Exists(paid_equal)
+        )
+        paid_without_line = month_paid.filter(
+            employee__institution=OuterRef("institution")
+        ).exclude(staff_number__in=line_of_run.values("staff_number"))
+        return Q(
+            Exists(imported),
+            Exists(line_not_matched) | Exists(paid_without_line),
+            status__in=[PayrollRun.Status.CONFIRMED, PayrollRun.Status.EXPORTED],
+        )
+    raise ValueError(what)

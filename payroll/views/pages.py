@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -91,6 +92,11 @@ def run_list(request):
         # The month's export (all the user's institutions, one sheet), when a month is chosen.
         "export_month": f"{month:%Y-%m}" if month and form is not None else None,
     }
+    if form is not None and request.GET.get("compute") == "due":
+        # 待办's link (payroll/todo.py): this month's runs still to compute, one button each.
+        today = timezone.localdate()
+        context["due"] = selectors.institutions_to_compute(user=user, today=today)
+        context["due_month"] = f"{today:%Y-%m}"
     return render(request, "payroll/pages_run_list.html", context)
 
 
