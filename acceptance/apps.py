@@ -7,3 +7,10 @@ class AcceptanceConfig(AppConfig):
 
     name = "acceptance"
     verbose_name = _("Acceptance")
+
+    def ready(self):
+        from orgs import todo
+
+        from . import todo as acceptance_todo
+
+        todo.register(self.label, acceptance_todo.todo_items)

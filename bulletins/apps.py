@@ -8,3 +8,10 @@ class BulletinsConfig(AppConfig):
 
     name = "bulletins"
     verbose_name = _("Bulletins")
+
+    def ready(self):
+        from orgs import todo
+
+        from . import todo as bulletins_todo
+
+        todo.register(self.label, bulletins_todo.todo_items)
