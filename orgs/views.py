@@ -70,12 +70,17 @@ def nav_counts(request):
 def home(request):
     """One home page per role. A user without a role who holds target responsibility letters (a
     deputy, a department head, a member of staff: docs/LETTERS.md) lands on those letters, the
-    ones to sign first, then the signed ones; anyone else without a role is told to ask HR."""
+    ones to sign first, then the signed ones; anyone else without a role is told to ask HR. Every
+    home opens with the user's 待办 (orgs.todo): each app's items, with a count and a link."""
     user = request.user
     role = access.user_role(user)
     if role is None:
         return _home_without_role(request)
-    context = {"overview": selectors.institution_overview(user=user)}
+    # 待办 first: what each app has waiting for this user (orgs.todo, docs/TODO.md).
+    context = {
+        "todo": todo.todo_for(user),
+        "overview": selectors.institution_overview(user=user),
+    }
     if role == Role.HEAD:
         context["institution"] = (
             access.institutions_visible_to(user).select_related("group").first()
@@ -99,7 +104,11 @@ def _home_without_role(request):
     )
     to_sign = [x for x in held if x.status == x.Status.ISSUED]
     signed = [x for x in held if x.signed_at is not None]
-    context = {"letters_to_sign": to_sign, "letters_signed": signed}
+    context = {
+        "todo": todo.todo_for(request.user) if held else [],
+        "letters_to_sign": to_sign,
+        "letters_signed": signed,
+    }
     status = 200 if to_sign or signed else 403
     return render(request, "orgs/home_norole.html", context, status=status)
 
