@@ -90,6 +90,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    # Page components (templates/cotton/, docs/UI.md); configured below, not by its own ready().
+    "django_cotton.apps.SimpleAppConfig",
     "axes",
     "orgs",
     "appraisal",
@@ -130,8 +132,20 @@ TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
-        "APP_DIRS": True,
         "OPTIONS": {
+            # django-cotton compiles the <c-…> components (templates/cotton/) into template tags
+            # as a template is loaded; the loaders are otherwise Django's defaults, cached.
+            "loaders": [
+                (
+                    "django.template.loaders.cached.Loader",
+                    [
+                        "django_cotton.cotton_loader.Loader",
+                        "django.template.loaders.filesystem.Loader",
+                        "django.template.loaders.app_directories.Loader",
+                    ],
+                )
+            ],
+            "builtins": ["django_cotton.templatetags.cotton"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",

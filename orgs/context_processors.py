@@ -1,5 +1,5 @@
 from .access import can_manage_orgs, can_view_employees, user_role
-from .navigation import menu_for
+from .navigation import active_key, menu_for
 
 
 def role(request):
@@ -17,4 +17,6 @@ def navigation(request):
     """The menu of the page (orgs.navigation): the home item and the groups the user may use.
     No query; the 待办 counts and unread notifications arrive after the page (orgs:nav_counts)."""
     home, groups = menu_for(getattr(request, "user", None))
-    return {"nav_home": home, "nav_groups": groups}
+    match = getattr(request, "resolver_match", None)
+    active = active_key(home, groups, request.path, match.view_name if match else "")
+    return {"nav_home": home, "nav_groups": groups, "nav_active": active}

@@ -37,6 +37,9 @@ class Item:
     args: tuple = ()
     testid: str = ""
     icon: str = ""  # a name of static/vendor/tabler-icons (the layout shows it where it can)
+    # Pages that are this item's although their URL is not under its own (URL names): the menu
+    # marks the item as the current one there (active_key).
+    pages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,21 +64,25 @@ GROUPS: tuple[Group, ...] = (
             Item("dashboard", _("Dashboard"), "dashboard:latest", _roles(HR, AUDITOR),
                  testid="nav-dashboard", icon="dashboard"),
             Item("portal", _("My portal"), "dashboard:my_portal", _roles(HEAD),
-                 testid="nav-portal", icon="dashboard"),
+                 testid="nav-portal", icon="dashboard", pages=("dashboard:portal",)),
             Item("schemes", _("Appraisal schemes"), "appraisal:scheme_list", EVERY_ROLE,
                  icon="list-check"),
             Item("scoring", _("Scoring"), "appraisal:latest", _roles(HR, SCORER),
-                 args=("scoring",), icon="pencil"),
+                 args=("scoring",), icon="pencil",
+                 pages=("appraisal:scoring_grid", "appraisal:entry_create")),
             Item("ledger", _("Ledger"), "appraisal:latest", _roles(HR, SCORER, AUDITOR, HEAD),
-                 args=("ledger",), icon="notebook"),
+                 args=("ledger",), icon="notebook",
+                 pages=("appraisal:ledger", "appraisal:entry_reverse", "appraisal:evidence")),
             Item("rankings", _("Rankings"), "appraisal:latest", _roles(HR, SCORER, AUDITOR),
-                 args=("rankings",), icon="trophy"),
+                 args=("rankings",), icon="trophy",
+                 pages=("appraisal:rankings", "appraisal:rankings_h1")),
             Item("my_results", _("My results"), "appraisal:latest", _roles(HEAD, PAYROLL),
-                 args=("mine",), icon="chart-bar"),
+                 args=("mine",), icon="chart-bar", pages=("appraisal:my_results",)),
             Item("approvals", _("Approvals"), "appraisal:approvals", _roles(HR),
                  icon="circle-check"),
             Item("appeals", _("Appeals"), "appraisal:appeal_list",
-                 _roles(HR, AUDITOR, HEAD, SCORER), testid="nav-appeals", icon="message-report"),
+                 _roles(HR, AUDITOR, HEAD, SCORER), testid="nav-appeals", icon="message-report",
+                 pages=("appraisal:appeal_create",)),
             Item("year_import", _("Import a year"), "appraisal:year_import", _roles(HR),
                  icon="file-import"),
         ),
@@ -86,9 +93,12 @@ GROUPS: tuple[Group, ...] = (
         _("Pay"),  # 薪酬
         (
             Item("payroll", _("Payroll"), "payroll:run_list", _roles(HR, PAYROLL, AUDITOR, HEAD),
-                 testid="nav-payroll", icon="cash"),
+                 testid="nav-payroll", icon="cash",
+                 pages=("payroll:grades", "payroll:import", "payroll:paid_import",
+                        "payroll:export_status")),
             Item("pay_policies", _("Pay policies"), "payroll:policy_list",
-                 _roles(HR, PAYROLL, AUDITOR), icon="file-dollar"),
+                 _roles(HR, PAYROLL, AUDITOR), icon="file-dollar",
+                 pages=("payroll:coefficients",)),
         ),
         icon="coin-yuan",
     ),
@@ -121,7 +131,8 @@ GROUPS: tuple[Group, ...] = (
             Item("bulletins", _("Bulletins"), "bulletins:bulletin_list", EVERY_ROLE,
                  testid="nav-bulletins", icon="speakerphone"),
             Item("explanations", _("Explanations"), "bulletins:explanation_list",
-                 _roles(HR, AUDITOR, HEAD), testid="nav-explanations", icon="message"),
+                 _roles(HR, AUDITOR, HEAD), testid="nav-explanations", icon="message",
+                 pages=("bulletins:policy",)),
         ),
         icon="speakerphone",
     ),
@@ -150,6 +161,7 @@ class MenuItem:
     url: str
     testid: str
     icon: str
+    pages: tuple[str, ...] = ()
 
 
 @dataclass
@@ -171,7 +183,9 @@ def _menu_item(item: Item) -> MenuItem | None:
         url = reverse(item.url_name, args=item.args)
     except NoReverseMatch:  # an app that is not installed
         return None
-    return MenuItem(item.key, item.label, url, item.testid or f"nav-{item.key}", item.icon)
+    return MenuItem(
+        item.key, item.label, url, item.testid or f"nav-{item.key}", item.icon, item.pages
+    )
 
 
 def menu_for(user) -> tuple[MenuItem | None, list[MenuGroup]]:
@@ -194,3 +208,21 @@ def menu_for(user) -> tuple[MenuItem | None, list[MenuGroup]]:
 
 def item_keys() -> set[str]:
     return {HOME.key} | {item.key for group in GROUPS for item in group.items}
+
+
+def active_key(home: MenuItem | None, groups: list[MenuGroup], path: str, url_name: str) -> str:
+    """The key of the menu item the page at `path` (URL name `url_name`) belongs to, among the
+    items shown: one that names the page, else the one whose URL is the longest start of the path
+    (the home item only on the home page itself); "" for none."""
+    items = [item for group in groups for item in group.items]
+    for item in items:
+        if url_name and url_name in item.pages:
+            return item.key
+    if home is not None and path == home.url:
+        return home.key
+    best = max(
+        (item for item in items if item.url != "/" and path.startswith(item.url)),
+        key=lambda item: len(item.url),
+        default=None,
+    )
+    return best.key if best else ""
