@@ -5,6 +5,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .audit_actions import action_label
 from .models import AssessmentGroup, AuditEvent, Employee, Institution, Stage
 
 
@@ -65,10 +66,16 @@ class EmployeeFilterSet(django_filters.FilterSet):
         )
 
 
-def _in_use(field: str) -> list[tuple[str, str]]:
+def _in_use(field: str, label=str) -> list[tuple[str, str]]:
     """The values of an audit event field that occur, as choices (one query, on an index)."""
     values = AuditEvent.objects.order_by(field).values_list(field, flat=True).distinct()
-    return [(value, value) for value in values]
+    return [(value, label(value)) for value in values]
+
+
+def _action_choice(code: str) -> str:
+    """An action as the filter offers it: its name and its code (orgs/audit_actions.py)."""
+    name = action_label(code)
+    return code if name == code else f"{name} · {code}"
 
 
 class AuditEventFilterSet(django_filters.FilterSet):
@@ -77,7 +84,9 @@ class AuditEventFilterSet(django_filters.FilterSet):
     actor = django_filters.CharFilter(field_name="actor__username", label=_("Actor (username)"))
     # The choices are what is in the trail when the form is shown or checked.
     action = django_filters.ChoiceFilter(
-        choices=lambda: _in_use("action"), label=_("Action"), empty_label=_("All actions")
+        choices=lambda: _in_use("action", _action_choice),
+        label=_("Action"),
+        empty_label=_("All actions"),
     )
     action_prefix = django_filters.CharFilter(
         field_name="action", lookup_expr="startswith", label=_("Action starts with")
