@@ -15,6 +15,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -404,6 +405,57 @@ EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="jixiao@localhost")
+
+# --- Notifications: the channels beside the bell (docs/NOTIFICATIONS.md) -------------------------
+# Every channel is off unless set: the embedded default keeps notifications in the app and sends
+# nothing outside. A group robot's address is a secret (its token is in it) and must be HTTPS;
+# plain HTTP only to this machine (a test's local receiver), never in production.
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+def _webhook_url(name: str) -> str:
+    url = env.str(name, default="").strip()
+    if not url:
+        return ""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        parts, host = None, None
+    if parts is None or not host or parts.scheme not in ("https", "http"):
+        raise ImproperlyConfigured(f"{name} must be an https:// address, not {url!r}.")
+    if parts.scheme == "http" and (PRODUCTION or host not in _LOOPBACK_HOSTS):
+        raise ImproperlyConfigured(
+            f"{name} must be an https:// address (plain http only to 127.0.0.1 or localhost, "
+            "for tests, and never in production)."
+        )
+    return url
+
+
+NOTIFY_EMAIL = env.bool("NOTIFY_EMAIL", default=False)
+if NOTIFY_EMAIL and not EMAIL_HOST:
+    raise ImproperlyConfigured("NOTIFY_EMAIL=true needs EMAIL_HOST (the SMTP server).")
+NOTIFY_WECOM_URL = _webhook_url("NOTIFY_WECOM_URL")
+NOTIFY_DINGTALK_URL = _webhook_url("NOTIFY_DINGTALK_URL")
+NOTIFY_DINGTALK_SECRET = env.str("NOTIFY_DINGTALK_SECRET", default="")
+NOTIFY_FEISHU_URL = _webhook_url("NOTIFY_FEISHU_URL")
+NOTIFY_FEISHU_SECRET = env.str("NOTIFY_FEISHU_SECRET", default="")
+if NOTIFY_DINGTALK_SECRET and not NOTIFY_DINGTALK_URL:
+    raise ImproperlyConfigured("NOTIFY_DINGTALK_SECRET is set but NOTIFY_DINGTALK_URL is not.")
+if NOTIFY_FEISHU_SECRET and not NOTIFY_FEISHU_URL:
+    raise ImproperlyConfigured("NOTIFY_FEISHU_SECRET is set but NOTIFY_FEISHU_URL is not.")
+# How many notifications one person receives outside the app per day (Asia/Shanghai); beyond it
+# they stay under the bell only. 0 sends none outside.
+NOTIFY_DAILY_CAP = env.int("NOTIFY_DAILY_CAP", default=20)
+NOTIFY_MAX_TRIES = env.int("NOTIFY_MAX_TRIES", default=5)
+NOTIFY_TIMEOUT = env.float("NOTIFY_TIMEOUT", default=10.0)
+if NOTIFY_DAILY_CAP < 0 or NOTIFY_MAX_TRIES < 1 or NOTIFY_TIMEOUT <= 0:
+    raise ImproperlyConfigured(
+        "NOTIFY_DAILY_CAP must be 0 or more, NOTIFY_MAX_TRIES 1 or more, NOTIFY_TIMEOUT above 0."
+    )
+# The site's own address, for the links in e-mails and robot messages (https://jx.example.com);
+# without it they carry the path only.
+SITE_URL = env.str("SITE_URL", default="").rstrip("/")
 
 LOGGING = {
     "version": 1,

@@ -12,6 +12,8 @@ from .models import (
     Employee,
     GroupPrize,
     Institution,
+    Notification,
+    NotificationDelivery,
     ScoringDepartment,
     User,
 )
@@ -151,3 +153,19 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ("at", "actor", "action", "object_type", "object_repr", "client_address")
     list_filter = ("action", "object_type")
     search_fields = ("object_repr", "object_id", "client_address")
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "recipient", "kind", "title", "read_at")
+    list_filter = ("kind",)
+    search_fields = ("recipient__username", "recipient__name", "title")
+
+
+@admin.register(NotificationDelivery)
+class NotificationDeliveryAdmin(ReadOnlyAdmin):
+    """Where each notification went outside the app, or why not (docs/NOTIFICATIONS.md)."""
+
+    list_display = ("created_at", "recipient", "channel", "status", "attempts", "sent_at", "error")
+    list_filter = ("channel", "status")
+    search_fields = ("recipient__username", "error")

@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from .audit_actions import action_label
-from .models import AssessmentGroup, AuditEvent, Employee, Institution, Stage
+from .models import AssessmentGroup, AuditEvent, Employee, Institution, Notification, Stage
 
 
 class IntegerFilter(django_filters.NumberFilter):
@@ -123,3 +123,16 @@ class AuditEventFilterSet(django_filters.FilterSet):
             "date_to",
             "client_address",
         ]
+
+
+class NotificationFilterSet(django_filters.FilterSet):
+    """The user's notifications (orgs.notifications.notifications_of): all, or the unread ones."""
+
+    unread = django_filters.BooleanFilter(
+        field_name="read_at", lookup_expr="isnull", label=_("Unread"), widget=_yes_no_select()
+    )
+    kind = django_filters.CharFilter(label=_("Kind"))
+
+    class Meta:
+        model = Notification
+        fields = ["unread", "kind"]

@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 CODE_VALIDATOR = RegexValidator(
@@ -300,3 +301,105 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise RuntimeError("Audit events are append-only.")
+
+
+class Notification(models.Model):
+    """通知: something now waits for its recipient (a letter to sign, an appeal to answer …), shown
+    under the bell and, where the deployment sets channels, sent out by e-mail and group robots
+    (orgs.notifications, orgs.channels, docs/NOTIFICATIONS.md). Written by the service that made
+    the change, in its transaction; the text is Chinese, rendered when it is created."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    kind = models.CharField(_("kind"), max_length=48)  # e.g. "letter.issued"
+    title = models.CharField(_("title"), max_length=200)
+    text = models.TextField(_("text"))
+    link = models.CharField(_("link"), max_length=300)  # a path of this site
+    # What it is about, like the audit trail's object (app_label.model and id), where it is one.
+    about_type = models.CharField(_("object type"), max_length=64, blank=True)
+    about_id = models.CharField(_("object id"), max_length=64, blank=True)
+    # A notification with a key is made once per recipient (a weekly report overdue, per week).
+    key = models.CharField(_("key"), max_length=128, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at", "-id"], name="notification_list"),
+            # The bell's count: a user's unread notifications.
+            models.Index(
+                fields=["recipient"], condition=Q(read_at__isnull=True), name="notification_unread"
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "key"], condition=~Q(key=""), name="notification_key_once"
+            ),
+            # A path of this site, never another site's address (the open view redirects to it).
+            models.CheckConstraint(
+                condition=Q(link__startswith="/") & ~Q(link__startswith="//"),
+                name="notification_link_is_path",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.recipient} · {self.title}"
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+
+class NotificationDelivery(models.Model):
+    """One notification on one external channel: claimed (pending), sent, failed, or kept in the
+    app because its recipient reached the day's cap. One row per notification and channel, so a
+    retried or repeated delivery task never sends a notification twice on a channel."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        WECOM = "wecom", _("WeCom group robot")  # 企业微信群机器人
+        DINGTALK = "dingtalk", _("DingTalk group robot")  # 钉钉群机器人
+        FEISHU = "feishu", _("Feishu group robot")  # 飞书群机器人
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Not delivered")
+        CAPPED = "capped", _("Kept in the app (daily cap)")
+
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    # The notification's recipient again: the daily cap counts per person without a join.
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification delivery")
+        verbose_name_plural = _("notification deliveries")
+        ordering = ["notification", "channel"]
+        indexes = [
+            models.Index(fields=["recipient", "created_at"], name="delivery_recipient_day"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notification", "channel"], name="delivery_once_per_channel"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.notification_id} {self.channel} {self.status}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_notifications
 
 app_name = "orgs"
 
@@ -30,4 +30,15 @@ urlpatterns = [
     path("audit/export.xlsx", views.audit_export, name="audit_export"),
     path("audit/<int:pk>/", views.audit_detail, name="audit_detail"),
     path("nav/counts/", views.nav_counts, name="nav_counts"),
+    path("notifications/", views_notifications.notification_list, name="notification_list"),
+    path(
+        "notifications/read-all/",
+        views_notifications.notification_read_all,
+        name="notification_read_all",
+    ),
+    path(
+        "notifications/<int:pk>/",
+        views_notifications.notification_open,
+        name="notification_open",
+    ),
 ]

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from . import access, exporting, importing, navigation, selectors, services, todo
+from . import access, exporting, importing, navigation, notifications, selectors, services, todo
 from .filters import AuditEventFilterSet, EmployeeFilterSet, InstitutionFilterSet
 from .forms import GroupForm, ImportForm, InstitutionForm
 from .models import AssessmentGroup, Role
@@ -55,14 +55,18 @@ def _querystring_without_page(request) -> str:
 
 @login_required
 def nav_counts(request):
-    """The menu's 待办 badges, loaded by htmx after the page (base.html), as out-of-band swaps:
-    one element per menu item, so the page itself never waits for them."""
+    """The menu's 待办 badges and the bell's unread count (templates/orgs/_bell.html), loaded by
+    htmx after the page (base.html), as out-of-band swaps: one element per menu item and the
+    bell's #bell-count, so the page itself never waits for them."""
     counts = todo.todo_counts(todo.todo_for(request.user))
     keys = sorted(navigation.item_keys())
     return render(
         request,
         "orgs/_nav_counts.html",
-        {"counts": [(key, counts.get(key, 0)) for key in keys]},
+        {
+            "counts": [(key, counts.get(key, 0)) for key in keys],
+            "unread": notifications.unread_count(request.user),
+        },
     )
 
 

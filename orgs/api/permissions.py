@@ -35,3 +35,12 @@ class CanViewAudit(BasePermission):
 
     def has_permission(self, request, view):
         return access.can_view_audit(request.user)
+
+
+class IsSignedIn(BasePermission):
+    """Any authenticated, active user, with a role or without (a signer of letters has
+    notifications too); anonymous callers get 401."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_active)

@@ -15,6 +15,7 @@ from orgs.models import (
     Employee,
     GroupPrize,
     Institution,
+    Notification,
     PrizeLevel,
     Role,
     ScoringDepartment,
@@ -167,3 +168,27 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "after",
         ]
         read_only_fields = fields
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    is_read = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Notification
+        fields = [
+            "id",
+            "kind",
+            "title",
+            "text",
+            "link",
+            "about_type",
+            "about_id",
+            "created_at",
+            "read_at",
+            "is_read",
+        ]
+        read_only_fields = fields
+
+
+class NotificationsMarkedSerializer(serializers.Serializer):
+    marked = serializers.IntegerField(help_text=_("How many notifications were marked as read."))

@@ -13,5 +13,6 @@ router.register(
 )
 router.register("employees", views.EmployeeViewSet, basename="employee")
 router.register("audit", views.AuditEventViewSet, basename="audit")
+router.register("notifications", views.NotificationViewSet, basename="notification")
 
 urlpatterns = router.urls

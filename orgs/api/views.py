@@ -10,20 +10,28 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from orgs import access, selectors, services
-from orgs.filters import AuditEventFilterSet, EmployeeFilterSet, InstitutionFilterSet
+from orgs import access, notifications, selectors, services
+from orgs.filters import (
+    AuditEventFilterSet,
+    EmployeeFilterSet,
+    InstitutionFilterSet,
+    NotificationFilterSet,
+)
 from orgs.models import Role
 
-from .permissions import CanViewAudit, CanViewEmployees, ReadOnlyUnlessHR
+from .permissions import CanViewAudit, CanViewEmployees, IsSignedIn, ReadOnlyUnlessHR
 from .serializers import (
     AuditEventSerializer,
     EmployeeSerializer,
     GroupSerializer,
     InstitutionSerializer,
     MeSerializer,
+    NotificationSerializer,
+    NotificationsMarkedSerializer,
 )
 
 # Roles whose scope is a list of institutions bound to the user (shown in me/).
@@ -226,3 +234,39 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return selectors.audit_event_list()
+
+
+class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
+    """The caller's own notifications (通知), newest first; another user's is 404. Marking one
+    read, or all of them, is the only change. Every signed-in user has them, with a role or
+    without (docs/NOTIFICATIONS.md)."""
+
+    serializer_class = NotificationSerializer
+    permission_classes = [IsSignedIn]
+    filterset_class = NotificationFilterSet
+
+    def get_queryset(self):
+        return notifications.notifications_of(self.request.user)
+
+    def get_object(self):
+        notification = notifications.notification_get_for_user(
+            self.request.user, pk=self.kwargs["pk"]
+        )
+        self.check_object_permissions(self.request, notification)
+        return notification
+
+    @extend_schema(request=None, responses=NotificationSerializer)
+    @action(detail=True, methods=["post"])
+    def read(self, request, pk=None, **kwargs):
+        """Mark the notification read (once: a second call keeps the first time)."""
+        notification = notifications.notification_mark_read(
+            user=request.user, notification=self.get_object()
+        )
+        return Response(NotificationSerializer(notification).data)
+
+    @extend_schema(request=None, responses=NotificationsMarkedSerializer)
+    @action(detail=False, methods=["post"], url_path="read-all", filterset_class=None)
+    def read_all(self, request, **kwargs):
+        """Mark all of the caller's unread notifications read; how many there were."""
+        marked = notifications.notifications_mark_all_read(user=request.user)
+        return Response(NotificationsMarkedSerializer({"marked": marked}).data)

@@ -68,6 +68,7 @@ KWARGS = {
     "orgs:institution_employees_export": {"code": "a.code"},
     "orgs:group_edit": {"pk": "g1"},
     "orgs:audit_detail": {"pk": "audit_event"},
+    "orgs:notification_open": {"pk": "notification"},
     "appraisal:scheme_detail": YEAR,
     "appraisal:scheme_settings": YEAR,
     "appraisal:indicator_create": YEAR,
@@ -135,6 +136,8 @@ KWARGS = {
     "institution-employee-list": {"institution_code": "a.code"},
     "employee-detail": {"pk": "employee"},
     "audit-detail": {"pk": "audit_event"},
+    "notification-detail": {"pk": "notification"},
+    "notification-read": {"pk": "notification"},
     "appraisal-scheme-detail": YEAR,
     "appraisal-scheme-check": YEAR,
     "appraisal-scheme-recompute": YEAR,
@@ -175,6 +178,10 @@ TABLE = """
 # --- site ------------------------------------------------------------------------------
 home                                ok    ok    ok    ok    ok    ok    ok    403   login
 orgs:nav_counts                     ok    ok    ok    ok    ok    ok    ok    ok    login
+orgs:notification_list              ok    ok    ok    ok    ok    ok    ok    ok    login
+orgs:notification_open              404   ok    404   404   404   404   404   404   login
+orgs:notification_read_all          405   405   405   405   405   405   405   405   login
+  POST                              -     -     -     -     -     -     -     -     login
 login                               ok    ok    ok    ok    ok    ok    ok    ok    ok
 logout                              405   405   405   405   405   405   405   405   405
 set_language                        ok    ok    ok    ok    ok    ok    ok    ok    ok
@@ -353,6 +360,12 @@ employee-list                       ok    ok    ok    403   403   ok    ok    40
 employee-detail                     ok    ok    404   403   403   ok    ok    403   401
 audit-list                          ok    403   403   403   403   403   ok    403   401
 audit-detail                        ok    403   403   403   403   403   ok    403   401
+notification-list                   ok    ok    ok    ok    ok    ok    ok    ok    401
+notification-read-all               405   405   405   405   405   405   405   405   401
+  POST                              -     -     -     -     -     -     -     -     401
+notification-detail                 404   ok    404   404   404   404   404   404   401
+notification-read                   405   405   405   405   405   405   405   405   401
+  POST                              404   -     404   404   404   404   404   404   401
 
 # --- api root --------------------------------------------------------------------------
 api-root                            ok    ok    ok    ok    ok    ok    ok    403   401

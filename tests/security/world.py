@@ -31,6 +31,7 @@ from appraisal.recompute import year_results_recompute
 from bulletins import services as bulletins
 from bulletins.models import ExplanationRequest
 from letters import services as letters
+from orgs import notifications
 from orgs.models import AuditEvent
 from payroll import services as payroll
 from payroll.transfer.jobs import JOB_KEY, export_path
@@ -160,11 +161,17 @@ def build_matrix_world():
 
     employee = w.a.employees.order_by("staff_number").first()
     audit_event = AuditEvent.objects.order_by("pk").first()
+    # Head A's, leading to their letter (orgs.notifications).
+    (notification,) = notifications.notify(
+        recipients=[head_a], kind="letter.issued", title="待签署的目标责任书",
+        text="甲机构2026年度目标责任书已下达，等待您签署。", link=f"/letters/{letter.pk}/",
+        about=letter,
+    )  # fmt: skip
     return SimpleNamespace(
         **{k: v for k, v in vars(w).items() if not k.startswith("_")},
         year=year, scheme=scheme, entry=entry, appeal=appeal, target=target, indicator=ratio,
         letter=letter, policy=policies["A01"], run=run, job=EXPORT_JOB, team=team,
         standard=standard, item=items["ENV"], batch=batch, inspection=inspection, report=report,
         bulletin=published, draft=draft, explanation=request, employee=employee,
-        audit_event=audit_event, page="scoring", month="2026-10",
+        audit_event=audit_event, notification=notification, page="scoring", month="2026-10",
     )  # fmt: skip
