@@ -8,8 +8,8 @@ Each app contributes its own items through one provider, registered in its AppCo
 A provider takes the user and returns the TodoItems that user has now, reading only its own app's
 tables (scoped like every read: through the app's access helpers). `todo_for(user)` gathers them
 for a page; nothing here knows any app but by the providers it was given, so `orgs`, the ground
-floor, imports none of them. Items with a count of 0 are dropped. docs/UI.md explains how to add
-one.
+floor, imports none of them. Items with a count of 0 are dropped. docs/TODO.md lists the items
+per role and says how to add one.
 """
 
 from collections.abc import Callable, Iterable
