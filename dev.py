@@ -2,6 +2,8 @@
 """The two commands of README.md, for a fresh machine with only Python 3.11:
 
     python3 dev.py run    set everything up, load the demo data, serve http://127.0.0.1:8000
+                          as production does (DEBUG off, static files through WhiteNoise);
+                          DEBUG=1 python3 dev.py run for Django's debug pages
     python3 dev.py test   set everything up and run the whole check: lint, migrations, tests
 
 Both create .venv/ on first use and reinstall only when pyproject.toml changes. With no
@@ -43,13 +45,45 @@ def setup(extras: str) -> None:
     sh(PY, "manage.py", "compiletranslations")
 
 
+DEFAULT_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+FALSE_VALUES = {"", "0", "false", "no", "off"}
+WILDCARD_ADDRESSES = {"0", "0.0.0.0", "[::]"}  # noqa: S104 — recognised, not bound
+
+
+def run_environment(environ: dict[str, str], address: str) -> dict[str, str]:
+    """The environment `run` serves the demo with: DEBUG off, as in production (the pages a user
+    sees: Chinese 404 and 500 pages, no debug page; static files through WhiteNoise), unless DEBUG
+    is set; ALLOWED_HOSTS, unless set, holds this machine's names and the address served (any name
+    when it listens on every interface, as a demo on the local network is reached by whatever
+    name or address the machine has there)."""
+    env = dict(environ)
+    env.setdefault("DEBUG", "0")
+    if "ALLOWED_HOSTS" not in env:
+        # runserver's address: "8000", "0.0.0.0:8000", "192.168.1.5:8000", "[::]:8000"
+        host = address.rpartition(":")[0] if ":" in address else address
+        if host.isdigit():
+            host = ""
+        if host in WILDCARD_ADDRESSES:
+            env["ALLOWED_HOSTS"] = "*"
+        else:
+            extra = [host] if host and host not in DEFAULT_HOSTS else []
+            env["ALLOWED_HOSTS"] = ",".join(DEFAULT_HOSTS + extra)
+    return env
+
+
 def run(argv: list[str]) -> None:
     setup("")
     sh(PY, "manage.py", "migrate", "--no-input")
     sh(PY, "manage.py", "seed_demo")
     address = argv[0] if argv else "127.0.0.1:8000"
+    env = run_environment(dict(os.environ), address)
+    if env["DEBUG"].strip().lower() in FALSE_VALUES:
+        # As production: WhiteNoise serves the collected files (and the static folders).
+        sh(PY, "manage.py", "collectstatic", "--no-input", "--verbosity", "0")
     print(f"\n  绩效考核系统 is serving demo data at http://{address}/  (accounts: README.md)\n")
-    os.execv(PY, [str(PY), "manage.py", "runserver", address])  # noqa: S606 — our own venv
+    # runserver without --insecure: with DEBUG off, WhiteNoise serves the static files.
+    argv = [str(PY), "manage.py", "runserver", address]
+    os.execve(PY, argv, env)  # noqa: S606 — our own venv
 
 
 def test(argv: list[str]) -> None:

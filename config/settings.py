@@ -120,10 +120,13 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-if PRODUCTION:
-    # WhiteNoise serves the collected, hashed static files in production; in development
-    # runserver (django.contrib.staticfiles) serves them straight from static/.
+if PRODUCTION or not DEBUG:
+    # WhiteNoise serves the static files whenever DEBUG is off: in production the collected,
+    # hashed ones; in a development run without DEBUG (`python3 dev.py run`) the collected ones
+    # and, through the finders, static/ as it is now. With DEBUG on, runserver
+    # (django.contrib.staticfiles) serves them.
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+WHITENOISE_USE_FINDERS = not PRODUCTION
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -460,10 +463,28 @@ SITE_URL = env.str("SITE_URL", default="").rstrip("/")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "filters": {"client_errors": {"()": "orgs.log_filters.ClientErrorsWithoutTraceback"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Django's own console handler (DEBUG only) printed every django.* record a second time,
+        # beside the root's: the root's handler is the one. (Naming "django" here resets its
+        # children, so runserver's access log is named again below, as Django has it.)
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        # A refusal (403) is one WARNING line; a 500 keeps its traceback (orgs/log_filters.py).
+        "django.request": {"filters": ["client_errors"]},
         "django.db.backends": {"level": "WARNING"},
         # django-axes logs every login at INFO; failures and lockouts are WARNING.
         "axes": {"level": "WARNING"},
