@@ -57,9 +57,11 @@ def _querystring_without_page(request) -> str:
 def nav_counts(request):
     """The menu's 待办 badges and the bell's unread count (templates/orgs/_bell.html), loaded by
     htmx after the page (base.html), as out-of-band swaps: one element per menu item and the
-    bell's #bell-count, so the page itself never waits for them."""
+    bell's #bell-count, so the page itself never waits for them. Only the items of this user's
+    menu: an out-of-band element without its placeholder on the page is an htmx error."""
     counts = todo.todo_counts(todo.todo_for(request.user))
-    keys = sorted(navigation.item_keys())
+    home, groups = navigation.menu_for(request.user)
+    keys = [home.key, *(item.key for group in groups for item in group.items)]
     return render(
         request,
         "orgs/_nav_counts.html",
