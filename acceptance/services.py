@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from orgs import notifications
 from orgs.access import has_role, institutions_visible_to
 from orgs.models import Institution, Role, Stage, User
 from orgs.services import audit_record
@@ -198,15 +201,67 @@ def batch_create(
     batch = Batch(name=name, team=team, date=date, standard=standard)
     batch.full_clean()
     batch.save()
-    for inst in institutions:
+    inspections = [
         Inspection.objects.create(batch=batch, institution=inst, round=rounds.get(inst.pk, 0) + 1)
+        for inst in institutions
+    ]
     audit_record(
         actor=actor,
         action="acceptance.batch",
         obj=batch,
         after={"institutions": [i.code for i in institutions], "date": date.isoformat()},
     )
+    _notify_scheduled(batch, inspections, actor=actor)
     return batch
+
+
+BATCH_TITLE = gettext_lazy("An acceptance batch is scheduled")
+
+
+def _notify_scheduled(batch: Batch, inspections: list[Inspection], *, actor: User) -> None:
+    """The team's members (to the batch) and the head of each institution in it (to their own
+    inspection), all in one insert."""
+    params = {"batch": batch.name, "date": batch.date.isoformat(), "n": len(inspections)}
+    messages = [
+        notifications.Message(
+            recipient=member,
+            kind="acceptance.scheduled",
+            title=BATCH_TITLE,
+            text=gettext_lazy(
+                "Acceptance batch %(batch)s of %(n)s institutions is scheduled for %(date)s; "
+                "your team inspects it."
+            ),
+            params=params,
+            link=reverse("acceptance:batch_detail", args=[batch.pk]),
+            about=batch,
+        )
+        for member in batch.team.members.filter(is_active=True).order_by("pk")
+    ]
+    heads = {
+        head.headed_institution.pk: head
+        for head in notifications.institution_heads(
+            i.institution_id for i in inspections
+        ).select_related("headed_institution")
+    }
+    for inspection in inspections:
+        if inspection.institution_id not in heads:
+            continue
+        messages.append(
+            notifications.Message(
+                recipient=heads[inspection.institution_id],
+                kind="acceptance.scheduled",
+                title=BATCH_TITLE,
+                text=gettext_lazy(
+                    "%(institution)s is in acceptance batch %(batch)s (round %(round)s), "
+                    "scheduled for %(date)s."
+                ),
+                params=params
+                | {"institution": inspection.institution.name, "round": inspection.round},
+                link=reverse("acceptance:inspection_detail", args=[inspection.pk]),
+                about=inspection,
+            )
+        )
+    notifications.notify_each(messages, actor=actor)
 
 
 @transaction.atomic

@@ -10,7 +10,12 @@ import datetime
 
 from celery import shared_task
 from django.core.cache import cache
+from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from orgs import notifications
 
 from .models import week_start
 from .services import missing_reports
@@ -34,9 +39,35 @@ def flag_missing_reports(week: str | None = None) -> dict:
         else week_start(timezone.localdate()) - datetime.timedelta(days=7)
     )
     monday = week_start(day)
-    codes = list(missing_reports(monday).values_list("code", flat=True))
+    missing = list(missing_reports(monday).select_related("head"))
+    codes = [institution.code for institution in missing]
     cache.set(_flag_key(monday), codes, FLAG_TTL)
+    _notify_missing(missing, monday)
     return {"week": monday.isoformat(), "missing": codes}
+
+
+@transaction.atomic
+def _notify_missing(institutions, monday: datetime.date) -> None:
+    """Tell the head of each institution whose report is missing, once per institution and week
+    (the key), however often the task runs."""
+    link = reverse("acceptance:report_submit")
+    notifications.notify_each(
+        notifications.Message(
+            recipient=head,
+            kind="acceptance.report_overdue",
+            title=_("A weekly report is overdue"),
+            text=_(
+                "No weekly report of %(institution)s was received for the week of %(week)s; "
+                "please submit this week's report."
+            ),
+            params={"institution": institution.name, "week": monday.isoformat()},
+            link=link,
+            about=institution,
+            key=f"acceptance.report_overdue:{institution.pk}:{monday.isoformat()}",
+        )
+        for institution in institutions
+        for head in notifications.institution_head(institution)
+    )
 
 
 def missing_flags(weeks: list[datetime.date]) -> dict[datetime.date, list[str]]:

@@ -11,9 +11,13 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from orgs import notifications
 from orgs.access import has_role, institutions_visible_to
 from orgs.models import Institution, Role, User
 from orgs.services import audit_record, audit_records, snapshot
@@ -1090,6 +1094,28 @@ def appeal_submit(*, actor: User, entry: LedgerEntry, reasons: str, evidence=Non
             ) from None
         raise
     audit_record(actor=actor, action="appeal.submit", obj=appeal, after=_appeal_snapshot(appeal))
+    # Those who may answer it: HR, and the scorers of the department that made the entry.
+    recipients = list(notifications.hr_users())
+    if entry.department_id is not None:
+        recipients += notifications.department_scorers(entry.department_id)
+    notifications.notify(
+        recipients=recipients,
+        kind="appeal.submitted",
+        title=gettext_lazy("An appeal to answer"),
+        text=gettext_lazy(
+            "%(institution)s appealed entry #%(entry)s of %(year)s (%(points)s points): %(reasons)s"
+        ),
+        params={
+            "institution": entry.institution.name,
+            "entry": entry.pk,
+            "year": entry.scheme.year,
+            "points": entry.points,
+            "reasons": Truncator(appeal.reasons).chars(120),
+        },
+        link=reverse("appraisal:appeal_detail", args=[appeal.pk]),
+        about=appeal,
+        actor=actor,
+    )
     return appeal
 
 
@@ -1153,5 +1179,21 @@ def appeal_answer(
         obj=appeal,
         before=before,
         after=_appeal_snapshot(appeal),
+    )
+    notifications.notify(
+        recipients=[appeal.submitted_by],
+        kind="appeal.answered",
+        title=gettext_lazy("Your appeal is answered"),
+        text=gettext_lazy("Appeal #%(id)s (entry #%(entry)s) is accepted: %(answer)s")
+        if accept
+        else gettext_lazy("Appeal #%(id)s (entry #%(entry)s) is rejected: %(answer)s"),
+        params={
+            "id": appeal.pk,
+            "entry": appeal.entry_id,
+            "answer": Truncator(appeal.answer).chars(200),
+        },
+        link=reverse("appraisal:appeal_detail", args=[appeal.pk]),
+        about=appeal,
+        actor=actor,
     )
     return appeal

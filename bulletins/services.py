@@ -8,10 +8,14 @@ import datetime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from appraisal.models import Result, ResultSet, Scheme
+from orgs import notifications
 from orgs.access import has_role, institutions_visible_to
 from orgs.models import Institution, Role, User
 from orgs.services import audit_record
@@ -271,6 +275,42 @@ def _request_explanations(bulletin: Bulletin) -> list[ExplanationRequest]:
     return ExplanationRequest.objects.bulk_create(new)
 
 
+def _notify_requested(bulletin: Bulletin, requested: list[ExplanationRequest], *, actor) -> None:
+    """Tell the head of each institution asked for an explanation (one insert for them all)."""
+    if not requested:
+        return
+    heads = {
+        institution.pk: institution
+        for institution in Institution.objects.filter(
+            pk__in=[r.institution_id for r in requested]
+        ).select_related("head")
+    }
+    notifications.notify_each(
+        [
+            notifications.Message(
+                recipient=head,
+                kind="explanation.requested",
+                title=gettext_lazy("An explanation is requested"),
+                text=gettext_lazy(
+                    "%(bulletin)s lists %(institution)s among the lagging units: please submit "
+                    "an explanation by %(due)s."
+                ),
+                params={
+                    # Its title is rendered where the notification's words are (in Chinese).
+                    "bulletin": lazy(bulletin.title, str)(),
+                    "institution": heads[request.institution_id].name,
+                    "due": request.due_on.isoformat(),
+                },
+                link=reverse("bulletins:explanation_detail", args=[request.pk]),
+                about=request,
+            )
+            for request in requested
+            for head in notifications.institution_head(heads[request.institution_id])
+        ],
+        actor=actor,
+    )
+
+
 @transaction.atomic
 def bulletin_publish(*, actor: User, bulletin: Bulletin) -> Bulletin:
     """HR publishes a draft: institutions see it from now on. Publishing a monthly bulletin asks
@@ -285,6 +325,7 @@ def bulletin_publish(*, actor: User, bulletin: Bulletin) -> Bulletin:
         bulletin.published_by = actor
         bulletin.save(update_fields=["status", "published_at", "published_by"])
     requested = _request_explanations(bulletin) if bulletin.kind == Bulletin.Kind.MONTHLY else []
+    _notify_requested(bulletin, requested, actor=actor)
     if published or requested:
         audit_record(
             actor=actor,

@@ -9,10 +9,13 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, Sum
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from appraisal.models import HalfYear, Indicator, Part, Scheme, Target
+from orgs import notifications
 from orgs.access import has_role
 from orgs.models import Institution, Role, User
 from orgs.services import audit_record
@@ -164,11 +167,74 @@ def _latest(scheme, institution, level, holder_name) -> Letter | None:
     )
 
 
+# What the holder of a new letter (or a new version) is told (orgs.notifications).
+ISSUED_TITLE = gettext_lazy("A target responsibility letter to sign")
+ISSUED_TEXT = gettext_lazy(
+    "The %(year)s target responsibility letter of %(institution)s (%(holder)s, version "
+    "%(version)s) is issued and waits for your signature."
+)
+
+
+def _issued_message(letter: Letter) -> notifications.Message:
+    return notifications.Message(
+        recipient=letter.signer,
+        kind="letter.issued",
+        title=ISSUED_TITLE,
+        text=ISSUED_TEXT,
+        params={
+            "year": letter.scheme.year,
+            "institution": letter.institution.name,
+            "holder": letter.holder_name,
+            "version": letter.version,
+        },
+        link=reverse("letters:letter_detail", args=[letter.pk]),
+        about=letter,
+    )
+
+
 @transaction.atomic
 def letter_issue(*, actor: User, scheme: Scheme, institution: Institution) -> Letter:
     """Issue (or reissue) the head's letter of an institution for a year. Nothing changes when
     the current version already says exactly this; otherwise a new version is issued, which its
-    holder must sign again (the earlier versions stay readable)."""
+    holder must sign again (the earlier versions stay readable), and the holder is notified."""
+    letter, issued = _letter_issue(actor=actor, scheme=scheme, institution=institution)
+    if issued:
+        notifications.notify_each([_issued_message(letter)], actor=actor)
+    return letter
+
+
+@dataclass
+class IssueReport:
+    issued: list[Letter] = field(default_factory=list)
+    unchanged: list[Letter] = field(default_factory=list)
+    skipped: list[tuple[Institution, str]] = field(default_factory=list)  # and why
+
+
+@transaction.atomic
+def letters_issue(*, actor: User, scheme: Scheme, institutions) -> IssueReport:
+    """Issue the head's letter of each institution (HR's "issue to all", to a group, to one), in
+    one transaction: those without a head, or refused, are reported and skipped; the holders of
+    the new letters are notified together (one insert, however many)."""
+    if not has_role(actor, Role.HR):
+        raise PermissionDenied
+    report = IssueReport()
+    for institution in institutions:
+        if institution.head is None:
+            report.skipped.append((institution, _("it has no head to sign it")))
+            continue
+        try:
+            letter, issued = _letter_issue(actor=actor, scheme=scheme, institution=institution)
+        except ValidationError as error:
+            report.skipped.append((institution, " ".join(error.messages)))
+            continue
+        (report.issued if issued else report.unchanged).append(letter)
+    notifications.notify_each([_issued_message(x) for x in report.issued], actor=actor)
+    return report
+
+
+@transaction.atomic
+def _letter_issue(*, actor: User, scheme: Scheme, institution: Institution) -> tuple[Letter, bool]:
+    """letter_issue without the notification: the letter, and whether it is a new one."""
     if not has_role(actor, Role.HR):
         raise PermissionDenied
     if institution.head is None:
@@ -196,7 +262,7 @@ def letter_issue(*, actor: User, scheme: Scheme, institution: Institution) -> Le
         and current.content == content
         and current.signer_id == institution.head_id
     ):
-        return current
+        return current, False
     version = (
         Letter.objects.filter(scheme=scheme, institution=institution, level=Level.HEAD).aggregate(
             v=Max("version")
@@ -220,7 +286,7 @@ def letter_issue(*, actor: User, scheme: Scheme, institution: Institution) -> Le
     )
     _save_items(letter, content["items"])
     audit_record(actor=actor, action="letter.issue", obj=letter, after={"version": version})
-    return letter
+    return letter, True
 
 
 # --- Signing -------------------------------------------------------------------------------------
@@ -253,6 +319,24 @@ def letter_sign(
         action="letter.sign",
         obj=letter,
         after={"sha256": letter.content_sha256, "from": client_address},
+    )
+    notifications.notify(
+        recipients=notifications.hr_users(),
+        kind="letter.signed",
+        title=gettext_lazy("A signed letter to countersign"),
+        text=gettext_lazy(
+            "%(holder)s signed the %(year)s target responsibility letter of %(institution)s "
+            "(version %(version)s); it waits for HR's countersignature."
+        ),
+        params={
+            "holder": letter.holder_name,
+            "year": letter.scheme.year,
+            "institution": letter.institution.name,
+            "version": letter.version,
+        },
+        link=reverse("letters:letter_detail", args=[letter.pk]),
+        about=letter,
+        actor=actor,
     )
     return letter
 
@@ -428,6 +512,7 @@ def letter_cascade(*, actor: User, parent: Letter, children: list[ChildLetter]) 
         _save_items(letter, child_items, parents)
         audit_record(actor=actor, action="letter.cascade", obj=letter, after={"parent": parent.pk})
         letters.append(letter)
+    notifications.notify_each([_issued_message(x) for x in letters], actor=actor)
     return letters
 
 

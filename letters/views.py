@@ -10,7 +10,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Max
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -285,30 +284,13 @@ def status_issue(request, year):
     institutions = selectors.institutions_to_issue(scheme, group.code if group else None)
     if form.cleaned_data["institution"]:
         institutions = institutions.filter(code=form.cleaned_data["institution"])
-    started = timezone.now()
-    issued = unchanged = 0
-    skipped = []
-    for institution in institutions:
-        if institution.head is None:
-            skipped.append((institution, _("it has no head to sign it")))
-            continue
-        try:
-            letter = services.letter_issue(
-                actor=request.user, scheme=scheme, institution=institution
-            )
-        except ValidationError as error:
-            skipped.append((institution, " ".join(error.messages)))
-            continue
-        if letter.issued_at >= started:
-            issued += 1
-        else:
-            unchanged += 1
+    report = services.letters_issue(actor=request.user, scheme=scheme, institutions=institutions)
     messages.success(
         request,
         _("%(issued)s letters issued; %(unchanged)s already up to date.")
-        % {"issued": issued, "unchanged": unchanged},
+        % {"issued": len(report.issued), "unchanged": len(report.unchanged)},
     )
-    for institution, reason in skipped:
+    for institution, reason in report.skipped:
         messages.warning(
             request,
             _("Not issued to %(code)s %(name)s: %(reason)s.")

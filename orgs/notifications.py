@@ -25,6 +25,7 @@ from django.utils.functional import Promise
 
 from . import channels
 from .models import Institution, Notification, Role, User
+from .services import SYSTEM_USERNAME
 
 # One delivery task per this many notifications (a year's letters to two thousand institutions).
 DELIVERY_BATCH = 500
@@ -70,8 +71,8 @@ def notify(
     key: str = "",
     actor: User | None = None,
 ) -> list[Notification]:
-    """The same message to each of `recipients` (users; duplicates, inactive users and `actor`
-    left out). Call it inside the change's transaction."""
+    """The same message to each of `recipients` (users; duplicates, inactive users, the system
+    account and `actor` left out). Call it inside the change's transaction."""
     return notify_each(
         [
             Message(
@@ -93,12 +94,17 @@ def notify(
 def notify_each(messages: Iterable[Message], *, actor: User | None = None) -> list[Notification]:
     """A notification per message, inserted together (one query, whatever their number; one
     more when a message has a key), and their delivery queued for when the transaction commits.
-    Messages to `actor`, to inactive users, repeats of a message to the same person, and keyed
-    messages the person has had already are left out."""
+    Messages to `actor`, to inactive users and to the system account, repeats of a message to the
+    same person, and keyed messages the person has had already are left out."""
     chosen: dict[tuple, Message] = {}
     for message in messages:
         user = message.recipient
-        if user is None or not user.is_active or (actor is not None and user.pk == actor.pk):
+        if (
+            user is None
+            or not user.is_active
+            or user.username == SYSTEM_USERNAME  # nobody logs in as it: nobody would read it
+            or (actor is not None and user.pk == actor.pk)
+        ):
             continue
         about = message.about
         about_id = str(about.pk) if about is not None else ""
@@ -154,8 +160,8 @@ def active_users():
 
 
 def hr_users():
-    """HR staff (人力资源部 / 绩效办)."""
-    return active_users().filter(role=Role.HR).order_by("pk")
+    """HR staff (人力资源部 / 绩效办), not the system account that commands act as."""
+    return active_users().filter(role=Role.HR).exclude(username=SYSTEM_USERNAME).order_by("pk")
 
 
 def institution_heads(institution_ids: Iterable[int]):

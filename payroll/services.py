@@ -10,10 +10,13 @@ from decimal import Decimal
 from celery import current_app
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from appraisal.models import Result, Scheme
+from orgs import notifications
 from orgs.access import has_role, institutions_visible_to
 from orgs.models import Employee, Institution, Role, User
 from orgs.services import audit_record, snapshot
@@ -481,6 +484,24 @@ def payroll_run_confirm(*, actor: User, run: PayrollRun) -> PayrollRun:
                 action="payroll.confirm",
                 obj=run,
                 after={"total_gross": str(run.total_gross), "lines": len(stored)},
+            )
+            notifications.notify(
+                recipients=notifications.payroll_officers(run.institution_id),
+                kind="payroll.confirmed",
+                title=gettext_lazy("A payroll run to export"),
+                text=gettext_lazy(
+                    "The %(month)s payroll run of %(institution)s is confirmed "
+                    "(%(lines)s lines, gross %(gross)s yuan); export it for payment."
+                ),
+                params={
+                    "month": f"{run.month:%Y-%m}",
+                    "institution": run.institution.name,
+                    "lines": len(stored),
+                    "gross": run.total_gross,
+                },
+                link=reverse("payroll:run_detail", args=[run.pk]),
+                about=run,
+                actor=actor,
             )
     if stale:
         raise ValidationError(

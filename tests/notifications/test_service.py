@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from orgs import notifications
 from orgs.models import Notification, Role
+from orgs.services import system_user
 
 from ..factories import UserFactory
 
@@ -46,6 +47,13 @@ def test_one_notification_per_recipient_without_the_actor_or_inactive_users(worl
     assert (n.kind, n.title, n.text, n.link, n.read_at) == (
         "test.kind", "标题", "正文", "/letters/1/", None
     )  # fmt: skip
+
+
+def test_the_system_account_is_never_notified(world):
+    system = system_user()  # an HR role that commands act as; nobody logs in as it
+    assert system not in notifications.hr_users()
+    assert _notify([system, world.users["hr"]])[0].recipient == world.users["hr"]
+    assert not Notification.objects.filter(recipient=system).exists()
 
 
 def test_many_recipients_are_one_insert(world, django_assert_num_queries):

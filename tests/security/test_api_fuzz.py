@@ -47,7 +47,7 @@ from appraisal.models import LedgerEntry, Result, Scheme, Target
 from bulletins import services as bulletins
 from bulletins.models import ExplanationRequest
 from config.wsgi import application
-from orgs.models import AuditEvent, Employee
+from orgs.models import AuditEvent, Employee, Notification
 from payroll import services as payroll
 from payroll.models import PayPolicy, PayrollLine
 
@@ -139,12 +139,15 @@ def fuzz_world(world, year, letter, pilots, ranked, settings, tmp_path):  # noqa
     )
 
     inspection = Inspection.objects.filter(institution=pilots.institutions[0]).first()
+    notification = Notification.objects.filter(recipient=world.users["head_a"]).first()
     ids = {
         "/api/v1/groups/{id}/": {"id": world.g1.pk},
         "/api/v1/institutions/{code}/": {"code": world.a.code},
         "/api/v1/institutions/{institution_code}/employees/": {"institution_code": world.a.code},
         "/api/v1/employees/{id}/": {"id": Employee.objects.filter(institution=world.a)[0].pk},
         "/api/v1/audit/{id}/": {"id": AuditEvent.objects.order_by("pk")[0].pk},
+        "/api/v1/notifications/{id}/": {"id": notification.pk},
+        "/api/v1/notifications/{id}/read/": {"id": notification.pk},
         "/api/v1/schemes/{year}/": {"year": scheme.year},
         "/api/v1/schemes/{year}/transition/": {"year": scheme.year},
         "/api/v1/schemes/{year}/check/": {"year": scheme.year},
@@ -186,6 +189,7 @@ def fuzz_world(world, year, letter, pilots, ranked, settings, tmp_path):  # noqa
     }
     assert Result.objects.exists() and PayrollLine.objects.exists()
     assert ExplanationRequest.objects.filter(institution=world.a).exists()
+    assert notification is not None  # head A's letter, explanation request, appeal answer …
     return type("FuzzWorld", (), {"world": world, "ids": ids})
 
 
