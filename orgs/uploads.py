@@ -6,8 +6,10 @@ attachments and every import workbook (docs/IMPORT_EXPORT.md, "Uploads").
   the name's extension must agree. Anything else is refused with a message naming the file.
 * **Zip guards** for every zip, before anything parses it: member count, total unpacked size,
   compression ratio per member, no absolute or ``..`` member names, and no DTD (``<!DOCTYPE``,
-  ``<!ENTITY``) in any XML part — Office never writes one, so entity expansion (billion laughs) and
-  external entities (XXE) are refused here; openpyxl's defusedxml parser is the second wall.
+  ``<!ENTITY``) in any member whatever its name — Office never writes one, so entity expansion
+  (billion laughs) and external entities (XXE) are refused here; openpyxl's defusedxml parser is
+  the second wall. Every member is read, not only those named .xml: a reader finds its parts
+  through the package's relationships, so a sheet stored as ``sheet1.bin`` is still a sheet.
 * **Size limits** from settings (``UPLOAD_MAX_BYTES``, ``IMPORT_MAX_BYTES``).
 * **Stored names** are generated (``stored_name``): a random token and a sanitized stem, under the
   model's directory, with the verified extension; the original name is never a path.
@@ -67,8 +69,7 @@ WORKBOOK_KINDS = (XLSX,)
 
 ALL_KINDS = (PDF, PNG, JPEG, GIF, WEBP, XLSX, DOCX)
 _ZIP_MAGIC = b"PK\x03\x04"
-# Office parts that are XML (scanned for a DTD); pictures and other binaries inside are not.
-_XML_SUFFIXES = (".xml", ".rels", ".vml")
+# Looked for in every member: a part's name says nothing about how a reader parses it.
 _DTD_MARKERS = tuple(
     marker.encode(encoding)
     for marker in ("<!DOCTYPE", "<!ENTITY")
@@ -209,8 +210,9 @@ def zip_check(file, *, name: str) -> set[str]:
                     raise bomb
             if total > settings.UPLOAD_ZIP_MAX_UNPACKED_BYTES:
                 raise bomb
+            # Every member, whatever its name (bounded by the size checks above).
             for info in members:
-                if info.filename.lower().endswith(_XML_SUFFIXES) and _has_dtd(archive, info):
+                if _has_dtd(archive, info):
                     raise _refused(
                         _(
                             "“%(name)s” contains XML with a document type declaration "

@@ -8,6 +8,7 @@ import zipfile
 
 import openpyxl
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -91,6 +92,18 @@ def sheet_with_doctype(doctype: str, cell: str) -> bytes:
     ).encode()
 
 
+def sheet_of_rows(*rows: list[str]) -> bytes:
+    cells = "".join(
+        "<row>" + "".join(f'<c t="inlineStr"><is><t>{text}</t></is></c>' for text in row) + "</row>"
+        for row in rows
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f"<sheetData>{cells}</sheetData></worksheet>"
+    ).encode()
+
+
 BILLION_LAUGHS = (
     '<!DOCTYPE lolz [<!ENTITY lol "lol">'
     + "".join(
@@ -100,6 +113,21 @@ BILLION_LAUGHS = (
     + "]>"
 )
 XXE = '<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+
+
+def renamed_sheet(sheet: bytes, suffix: str = ".bin") -> bytes:
+    """A real workbook whose sheet part is `sheet`, stored under another name: its content type
+    and the workbook's relationship point at the new name, so openpyxl reads it all the same."""
+    old = "xl/worksheets/sheet1.xml"
+    new = old.removesuffix(".xml") + suffix
+    source = zipfile.ZipFile(io.BytesIO(real_workbook()))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source.infolist():
+            data = sheet if info.filename == old else source.read(info.filename)
+            data = data.replace(f"/{old}".encode(), f"/{new}".encode())
+            out.writestr(new if info.filename == old else info.filename, data)
+    return buffer.getvalue()
 
 
 def zip_bomb() -> bytes:
@@ -142,6 +170,16 @@ HOSTILE_WORKBOOKS = {
         lambda: rewritten(
             real_workbook(),
             replace={"xl/worksheets/sheet1.xml": sheet_with_doctype(XXE, "&xxe;")},
+        ),
+        "document type declaration",
+    ),
+    "XXE in a sheet renamed .bin": (
+        lambda: renamed_sheet(sheet_with_doctype(XXE, "&xxe;")),
+        "document type declaration",
+    ),
+    "billion laughs in a part of no known kind": (
+        lambda: rewritten(
+            real_workbook(), add={"xl/media/image1.png": sheet_with_doctype(BILLION_LAUGHS, "x")}
         ),
         "document type declaration",
     ),
@@ -218,6 +256,38 @@ def test_a_real_workbook_still_imports(client_for, world):
     )
     assert response.status_code == 200, response.context["errors"]
     assert Institution.objects.filter(code="Z01").exists()
+
+
+def test_a_renamed_sheet_is_read_by_openpyxl_but_refused_by_the_guard_before_it(
+    client_for, world, monkeypatch
+):
+    """The guard reads every part whatever its name (issue 16, item 6): a sheet stored as .bin,
+    which openpyxl finds through the relationships and reads, is refused for its DTD by the
+    guard's own message, and openpyxl never opens the file."""
+    plain = renamed_sheet(sheet_of_rows(["机构代码", "机构名称"], ["Z09", "改名的工作表"]))
+    response = client_for("hr").post(
+        reverse("orgs:import_upload"), {"file": SimpleUploadedFile("o.xlsx", plain)}
+    )
+    assert response.status_code == 200, response.context["errors"]
+    assert Institution.objects.filter(code="Z09").exists()  # the .bin sheet was read
+
+    opened = []
+    monkeypatch.setattr(
+        "orgs.importing.reading.openpyxl.load_workbook", lambda *a, **k: opened.append(a)
+    )
+    before = counts()
+    for doctype, cell in ((XXE, "&xxe;"), (BILLION_LAUGHS, "&lol9;")):
+        hostile = renamed_sheet(sheet_with_doctype(doctype, cell))
+        response = client_for("hr").post(
+            reverse("orgs:import_upload"), {"file": SimpleUploadedFile("o.xlsx", hostile)}
+        )
+        assert response.status_code == 400
+        [error] = response.context["errors"]
+        assert "“o.xlsx” contains XML with a document type declaration" in str(error)
+        with pytest.raises(ValidationError, match="document type declaration"):
+            uploads.validate_scoring_evidence(SimpleUploadedFile("figures.xlsx", hostile))
+    assert opened == []
+    assert counts() == before
 
 
 def test_a_workbook_with_another_extension_is_refused(client_for, world):
