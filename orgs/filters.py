@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django_filters.constants import EMPTY_VALUES
 
 from .audit_actions import action_label
 from .models import AssessmentGroup, AuditEvent, Employee, Institution, Notification, Stage
@@ -19,6 +20,26 @@ class IntegerFilter(django_filters.NumberFilter):
         kwargs.setdefault("min_value", -(2**63))
         kwargs.setdefault("max_value", 2**63 - 1)
         super().__init__(*args, **kwargs)
+
+
+class SortFilter(django_filters.OrderingFilter):
+    """A list's sortable columns (`?ordering=field`, `-field` for descending), shared by its page
+    (c-th-sort writes the links) and its API. Only the `fields` named here sort, under the names
+    given there; any other value is ignored on a page and a 400 in the API. The order is always
+    total: the chosen column, then `then` (the list's own order, ending on a unique field), so
+    rows with equal values keep their places from one page of the list to the next."""
+
+    def __init__(self, *args, then=("pk",), **kwargs):
+        self.then = tuple(then)
+        kwargs.setdefault("label", _("Sort by"))
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if value in EMPTY_VALUES:
+            return qs
+        ordering = [self.get_ordering_value(p) for p in value if p not in EMPTY_VALUES]
+        chosen = {field.lstrip("-") for field in ordering}
+        return qs.order_by(*ordering, *(f for f in self.then if f.lstrip("-") not in chosen))
 
 
 def _yes_no_select():
@@ -132,7 +153,8 @@ class NotificationFilterSet(django_filters.FilterSet):
         field_name="read_at", lookup_expr="isnull", label=_("Unread"), widget=_yes_no_select()
     )
     kind = django_filters.CharFilter(label=_("Kind"))
+    ordering = SortFilter(fields=(("created_at", "created_at"),), then=("-id",))
 
     class Meta:
         model = Notification
-        fields = ["unread", "kind"]
+        fields = ["unread", "kind", "ordering"]

@@ -189,3 +189,23 @@ def test_the_api_marks_all_read(client_for, world):
     assert response.status_code == 200 and response.json() == {"marked": 3}
     assert client_for("head_a").post(f"{API}read-all/").json() == {"marked": 0}
     assert notifications.unread_count(world.users["head_b"]) == 1
+
+
+def test_the_list_and_the_api_sort_by_date(client_for, world):
+    """?ordering=created_at (oldest first) or -created_at, through the filter set both share;
+    equal times keep a stable order (the newest id first), and another value is the API's 400."""
+    mine = _notify(world.users["head_a"], 3)
+    Notification.objects.filter(pk=mine[1].pk).update(created_at=mine[0].created_at)
+    client = client_for("head_a")
+    html = client.get(reverse("orgs:notification_list") + "?ordering=created_at").content.decode()
+    pks = [int(pk) for pk in re.findall(r'data-pk="(\d+)" data-kind=', html)]
+    assert pks == [mine[1].pk, mine[0].pk, mine[2].pk]
+    assert 'aria-sort="ascending"' in html and "ordering=-created_at" in html
+    body = client.get(f"{API}?ordering=-created_at").json()
+    assert [row["id"] for row in body["results"]] == [mine[2].pk, mine[1].pk, mine[0].pk]
+    body = client.get(f"{API}?ordering=created_at").json()
+    assert [row["id"] for row in body["results"]] == [mine[1].pk, mine[0].pk, mine[2].pk]
+    assert client.get(f"{API}?ordering=title").status_code == 400
+    # On the page an unknown column is ignored: newest first, as always.
+    html = client.get(reverse("orgs:notification_list") + "?ordering=title").content.decode()
+    assert re.findall(r'data-pk="(\d+)" data-kind=', html)[0] == str(mine[2].pk)
