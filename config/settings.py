@@ -22,6 +22,8 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from orgs.signin.rules import dn_normalise, role_rules_parse
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -95,6 +97,8 @@ INSTALLED_APPS = [
     "django_cotton.apps.SimpleAppConfig",
     "axes",
     "orgs",
+    # Enterprise sign-in: LDAP and OpenID Connect, off unless configured (docs/SIGN_IN.md).
+    "orgs.signin",
     "appraisal",
     "acceptance",
     "payroll",
@@ -459,6 +463,149 @@ if NOTIFY_DAILY_CAP < 0 or NOTIFY_MAX_TRIES < 1 or NOTIFY_TIMEOUT <= 0:
 # The site's own address, for the links in e-mails and robot messages (https://jx.example.com);
 # without it they carry the path only.
 SITE_URL = env.str("SITE_URL", default="").rstrip("/")
+
+# --- Enterprise sign-in: LDAP / Active Directory and OpenID Connect (docs/SIGN_IN.md) ------------
+# Both off unless set. Each is an authentication backend after django-axes' LockoutBackend, which
+# counts their failures like a local password's; local accounts keep signing in beside them.
+SIGNIN_ADOPT_LOCAL_ACCOUNTS = env.bool("SIGNIN_ADOPT_LOCAL_ACCOUNTS", default=False)
+
+
+def _positive_seconds(name: str, default: float) -> float:
+    value = env.float(name, default=default)
+    if value <= 0:
+        raise ImproperlyConfigured(f"{name} must be a number of seconds above 0.")
+    return value
+
+
+LDAP_SERVER_URI = env.list("LDAP_SERVER_URI", default=[])
+LDAP_BIND_DN = env.str("LDAP_BIND_DN", default="")
+LDAP_BIND_PASSWORD = env.str("LDAP_BIND_PASSWORD", default="")
+LDAP_USER_DN_TEMPLATE = env.str("LDAP_USER_DN_TEMPLATE", default="")
+LDAP_USER_SEARCH_BASE = env.str("LDAP_USER_SEARCH_BASE", default="")
+LDAP_USER_FILTER = env.str("LDAP_USER_FILTER", default="(uid=%(user)s)")
+LDAP_USERNAME_ATTR = env.str("LDAP_USERNAME_ATTR", default="uid")
+LDAP_NAME_ATTR = env.str("LDAP_NAME_ATTR", default="cn")
+LDAP_EMAIL_ATTR = env.str("LDAP_EMAIL_ATTR", default="mail")
+LDAP_GROUP_SEARCH_BASE = env.str("LDAP_GROUP_SEARCH_BASE", default="")
+LDAP_GROUP_FILTER = env.str("LDAP_GROUP_FILTER", default="(|(member=%(dn)s)(uniqueMember=%(dn)s))")
+LDAP_GROUP_ATTR = env.str("LDAP_GROUP_ATTR", default="memberOf")
+LDAP_ROLE_GROUPS = role_rules_parse(
+    env.str("LDAP_ROLE_GROUPS", default=""), "LDAP_ROLE_GROUPS", normalise=dn_normalise
+)
+LDAP_DEPARTMENT_ATTR = env.str("LDAP_DEPARTMENT_ATTR", default="")
+LDAP_INSTITUTION_ATTR = env.str("LDAP_INSTITUTION_ATTR", default="")
+LDAP_START_TLS = env.bool("LDAP_START_TLS", default=False)
+LDAP_TLS_VERIFY = env.bool("LDAP_TLS_VERIFY", default=True)
+LDAP_TLS_CA_FILE = env.str("LDAP_TLS_CA_FILE", default="")
+LDAP_CONNECT_TIMEOUT = _positive_seconds("LDAP_CONNECT_TIMEOUT", 5)
+LDAP_TIMEOUT = _positive_seconds("LDAP_TIMEOUT", 10)
+LDAP_ONLY = env.bool("LDAP_ONLY", default=False)
+if LDAP_SERVER_URI:
+    for _uri in LDAP_SERVER_URI:
+        _parts = urlsplit(_uri)
+        if _parts.scheme not in ("ldap", "ldaps") or not _parts.hostname:
+            raise ImproperlyConfigured(f"LDAP_SERVER_URI: {_uri!r} is not ldap:// or ldaps://.")
+        # A password sent in clear over the network: production refuses it.
+        if (
+            PRODUCTION
+            and _parts.scheme == "ldap"
+            and not LDAP_START_TLS
+            and _parts.hostname not in _LOOPBACK_HOSTS
+        ):
+            raise ImproperlyConfigured(
+                f"LDAP_SERVER_URI: {_uri} sends passwords in clear; use ldaps:// or "
+                "LDAP_START_TLS=true in production."
+            )
+    if PRODUCTION and not LDAP_TLS_VERIFY:
+        raise ImproperlyConfigured(
+            "LDAP_TLS_VERIFY=false is refused in production; give the directory's CA in "
+            "LDAP_TLS_CA_FILE instead."
+        )
+    if LDAP_USER_DN_TEMPLATE and "%(user)s" not in LDAP_USER_DN_TEMPLATE:
+        raise ImproperlyConfigured("LDAP_USER_DN_TEMPLATE must contain %(user)s.")
+    if not LDAP_USER_DN_TEMPLATE and not LDAP_USER_SEARCH_BASE:
+        raise ImproperlyConfigured(
+            "LDAP_SERVER_URI needs LDAP_USER_SEARCH_BASE (to search for the user) or "
+            "LDAP_USER_DN_TEMPLATE (to bind as the user directly)."
+        )
+    if "%(user)s" not in LDAP_USER_FILTER:
+        raise ImproperlyConfigured("LDAP_USER_FILTER must contain %(user)s.")
+    if LDAP_BIND_DN and not LDAP_BIND_PASSWORD:
+        raise ImproperlyConfigured("LDAP_BIND_DN is set but LDAP_BIND_PASSWORD is not.")
+    if LDAP_TLS_CA_FILE and not Path(LDAP_TLS_CA_FILE).is_file():
+        raise ImproperlyConfigured(f"LDAP_TLS_CA_FILE: no file {LDAP_TLS_CA_FILE}.")
+elif LDAP_ONLY:
+    raise ImproperlyConfigured("LDAP_ONLY=true needs LDAP_SERVER_URI.")
+
+OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
+OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID)
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="")
+OIDC_OP_ISSUER = env.str("OIDC_OP_ISSUER", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = _webhook_url("OIDC_OP_AUTHORIZATION_ENDPOINT")
+OIDC_OP_TOKEN_ENDPOINT = _webhook_url("OIDC_OP_TOKEN_ENDPOINT")
+OIDC_OP_USER_ENDPOINT = _webhook_url("OIDC_OP_USER_ENDPOINT")
+OIDC_OP_JWKS_ENDPOINT = _webhook_url("OIDC_OP_JWKS_ENDPOINT")
+OIDC_OP_LOGOUT_ENDPOINT = _webhook_url("OIDC_OP_LOGOUT_ENDPOINT")
+OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid profile email")
+OIDC_USE_PKCE = env.bool("OIDC_USE_PKCE", default=True)
+OIDC_TOKEN_USE_BASIC_AUTH = env.bool("OIDC_TOKEN_USE_BASIC_AUTH", default=False)
+OIDC_VERIFY_SSL = env.bool("OIDC_VERIFY_SSL", default=True)
+OIDC_TIMEOUT = _positive_seconds("OIDC_TIMEOUT", 10)
+OIDC_USERNAME_CLAIM = env.str("OIDC_USERNAME_CLAIM", default="preferred_username")
+OIDC_NAME_CLAIM = env.str("OIDC_NAME_CLAIM", default="name")
+OIDC_EMAIL_CLAIM = env.str("OIDC_EMAIL_CLAIM", default="email")
+OIDC_ROLE_CLAIM = env.str("OIDC_ROLE_CLAIM", default="groups")
+OIDC_ROLE_GROUPS = role_rules_parse(env.str("OIDC_ROLE_GROUPS", default=""), "OIDC_ROLE_GROUPS")
+OIDC_DEPARTMENT_CLAIM = env.str("OIDC_DEPARTMENT_CLAIM", default="")
+OIDC_INSTITUTION_CLAIM = env.str("OIDC_INSTITUTION_CLAIM", default="")
+# mozilla-django-oidc's own settings, fixed here.
+OIDC_AUTHENTICATION_CALLBACK_URL = "signin:oidc_callback"
+OIDC_STORE_ID_TOKEN = bool(OIDC_OP_LOGOUT_ENDPOINT)  # the id_token_hint of the provider's logout
+if OIDC_ENABLED:
+    _missing = [
+        name
+        for name in (
+            "OIDC_RP_CLIENT_SECRET",
+            "OIDC_OP_AUTHORIZATION_ENDPOINT",
+            "OIDC_OP_TOKEN_ENDPOINT",
+            "OIDC_OP_JWKS_ENDPOINT",
+        )
+        if not globals()[name]
+    ]
+    if _missing:
+        raise ImproperlyConfigured(f"OIDC_RP_CLIENT_ID is set but {', '.join(_missing)} not.")
+    if OIDC_RP_SIGN_ALGO not in ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512"):
+        raise ImproperlyConfigured(
+            f"OIDC_RP_SIGN_ALGO: {OIDC_RP_SIGN_ALGO!r} is not an asymmetric algorithm this "
+            "application checks against the provider's keys (RS256, ES256, …)."
+        )
+    if PRODUCTION and (not OIDC_VERIFY_SSL or not OIDC_OP_ISSUER):
+        raise ImproperlyConfigured(
+            "Production needs OIDC_OP_ISSUER (the ID token's iss is checked against it) and "
+            "OIDC_VERIFY_SSL on."
+        )
+    if not OIDC_USERNAME_CLAIM:
+        raise ImproperlyConfigured("OIDC_USERNAME_CLAIM must name a claim.")
+    if OIDC_OP_LOGOUT_ENDPOINT:
+        # The logout form's answer redirects to the provider: the CSP's form-action must allow it.
+        _logout = urlsplit(OIDC_OP_LOGOUT_ENDPOINT)
+        CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace(
+            "form-action 'self'", f"form-action 'self' {_logout.scheme}://{_logout.netloc}"
+        )
+
+if LDAP_ONLY:
+    AUTHENTICATION_BACKENDS = [
+        "orgs.signin.ldap.LocalSuperuserBackend" if backend.endswith(".ModelBackend") else backend
+        for backend in AUTHENTICATION_BACKENDS
+    ]
+if LDAP_SERVER_URI:
+    AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "orgs.signin.ldap.LDAPBackend"]
+    # Directories compare usernames without regard to case: one lockout count for ZHANG and zhang.
+    AXES_USERNAME_CALLABLE = "orgs.signin.ldap.lockout_username"
+if OIDC_ENABLED:
+    AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "orgs.signin.oidc.OIDCBackend"]
 
 LOGGING = {
     "version": 1,

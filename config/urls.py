@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from orgs import views as org_views
+from orgs.signin import oidc as signin_oidc
 
 urlpatterns = [
     path("", org_views.home, name="home"),
@@ -15,7 +16,9 @@ urlpatterns = [
         ),
         name="login",
     ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Django's logout; a session that came through single sign-on also ends at the provider.
+    path("logout/", signin_oidc.LogoutView.as_view(), name="logout"),
+    path("signin/", include("orgs.signin.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("orgs/", include("orgs.urls")),
     path("appraisal/", include("appraisal.urls")),

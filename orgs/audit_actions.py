@@ -23,6 +23,12 @@ ACTION_LABELS = {
     "user.create": _("Account created"),
     "user.update": _("Account changed"),
     "user.delete": _("Account deleted"),
+    # orgs.signin: what the directory or the single sign-on provider said, applied at sign-in
+    "signin.create": _("Account created at sign-in"),
+    "signin.adopt": _("Local account linked at sign-in"),
+    "signin.update": _("Account updated at sign-in"),
+    "external_account.create": _("Account linked to the directory"),
+    "external_account.delete": _("Account unlinked from the directory"),
     # appraisal
     "scheme.create": _("Appraisal year created"),
     "scheme.update": _("Scheme settings changed"),
