@@ -102,10 +102,10 @@ def _bind(user: str | None, password: str | None) -> Connection | None:
         if connection.bind():
             return connection
     except LDAPException as e:
-        connection.unbind()
+        _close(connection)
         raise DirectoryUnavailable(f"{type(e).__name__}: {e}") from e
     result = connection.result or {}
-    connection.unbind()
+    _close(connection)
     if result.get("result") == INVALID_CREDENTIALS:
         return None
     raise DirectoryUnavailable(

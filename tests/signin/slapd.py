@@ -95,10 +95,73 @@ def directory_ldif() -> str:
     return "\n".join(entries)
 
 
-def _slapd_conf(root: Path) -> str:
+def certificates(root: Path, name: str = "ca") -> tuple[Path, Path, Path]:
+    """A CA of its own and a certificate it signs for 127.0.0.1: (CA, server, server's key)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    def subject(common_name):
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key, server_key = (
+        ec.generate_private_key(ec.SECP256R1()),
+        ec.generate_private_key(ec.SECP256R1()),
+    )
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(subject(f"test {name}"))
+        .issuer_name(subject(f"test {name}"))
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    server = (
+        x509.CertificateBuilder()
+        .subject_name(subject("127.0.0.1"))
+        .issuer_name(ca.subject)
+        .public_key(server_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    root.mkdir(parents=True, exist_ok=True)
+    paths = root / f"{name}.pem", root / f"{name}-server.pem", root / f"{name}-server.key"
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(server.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        server_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return paths
+
+
+def _slapd_conf(root: Path, tls: tuple[Path, Path, Path] | None) -> str:
     includes = "\n".join(f"include /etc/ldap/schema/{name}.schema" for name in SCHEMAS)
+    tls_lines = ""
+    if tls:
+        tls_lines = (
+            f"TLSCACertificateFile {tls[0]}\nTLSCertificateFile {tls[1]}\n"
+            f"TLSCertificateKeyFile {tls[2]}\n"
+        )
     return f"""{includes}
-pidfile {root}/slapd.pid
+{tls_lines}pidfile {root}/slapd.pid
 modulepath /usr/lib/ldap
 moduleload back_mdb
 database mdb
@@ -125,16 +188,18 @@ def _free_port() -> int:
 
 
 class Slapd:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, *, tls: bool = False):
         self.root = root
         self.port = _free_port()
         self.uri = f"ldap://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
+        # StartTLS on the same port, with a certificate from a CA of the test's own.
+        self.tls = certificates(root / "tls") if tls else None
 
     def start(self, slapd: str, slapadd: str) -> None:
         (self.root / "db").mkdir(parents=True)
         conf = self.root / "slapd.conf"
-        conf.write_text(_slapd_conf(self.root))
+        conf.write_text(_slapd_conf(self.root, self.tls))
         ldif = self.root / "directory.ldif"
         ldif.write_text(directory_ldif(), encoding="utf-8")
         subprocess.run([slapadd, "-f", str(conf), "-l", str(ldif)], check=True, capture_output=True)
@@ -184,8 +249,7 @@ class Slapd:
             connection.unbind()
 
 
-@pytest.fixture
-def slapd(tmp_path):
+def _slapd_binaries():
     binaries = _binary("slapd"), _binary("slapadd")
     if not all(binaries):
         if os.environ.get("REQUIRE_LDAP") == "1":
@@ -193,7 +257,23 @@ def slapd(tmp_path):
         pytest.skip(
             "no slapd: the LDAP tests need Debian's slapd (apt-get install slapd ldap-utils)"
         )
+    return binaries
+
+
+@pytest.fixture
+def slapd(tmp_path):
+    binaries = _slapd_binaries()
     server = Slapd(tmp_path / "slapd")
+    server.start(*binaries)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def slapd_tls(tmp_path):
+    """The same directory, answering StartTLS with a certificate for 127.0.0.1."""
+    binaries = _slapd_binaries()
+    server = Slapd(tmp_path / "slapd", tls=True)
     server.start(*binaries)
     yield server
     server.stop()

@@ -12,7 +12,17 @@ from orgs.signin.models import ExternalAccount
 from orgs.signin.rules import dn_normalise, role_rules_parse
 from tests.factories import InstitutionFactory, ScoringDepartmentFactory, UserFactory
 
-from .slapd import GROUPS, PEOPLE, SERVICE_DN, SERVICE_PASSWORD, USERS, group_dn, slapd  # noqa: F401
+from .slapd import (  # noqa: F401 — slapd, slapd_tls: the fixtures
+    GROUPS,
+    PEOPLE,
+    SERVICE_DN,
+    SERVICE_PASSWORD,
+    USERS,
+    certificates,
+    group_dn,
+    slapd,
+    slapd_tls,
+)
 
 LOGIN = "/login/"
 BASE_BACKENDS = ["orgs.security.LockoutBackend", "django.contrib.auth.backends.ModelBackend"]
@@ -27,9 +37,8 @@ ROLE_GROUPS = ";".join(
 )
 
 
-@pytest.fixture
-def ldap(settings, slapd):  # noqa: F811 — the fixture
-    settings.LDAP_SERVER_URI = [slapd.uri]
+def configure(settings, server):
+    settings.LDAP_SERVER_URI = [server.uri]
     settings.LDAP_BIND_DN = SERVICE_DN
     settings.LDAP_BIND_PASSWORD = SERVICE_PASSWORD
     settings.LDAP_USER_DN_TEMPLATE = ""
@@ -39,7 +48,12 @@ def ldap(settings, slapd):  # noqa: F811 — the fixture
     settings.LDAP_INSTITUTION_ATTR = "ou"
     settings.AUTHENTICATION_BACKENDS = [*BASE_BACKENDS, "orgs.signin.ldap.LDAPBackend"]
     settings.AXES_USERNAME_CALLABLE = "orgs.signin.ldap.lockout_username"
-    return slapd
+    return server
+
+
+@pytest.fixture
+def ldap(settings, slapd):  # noqa: F811 — the fixture
+    return configure(settings, slapd)
 
 
 @pytest.fixture
@@ -248,3 +262,23 @@ def test_ldap_only_refuses_local_passwords_except_a_superuser(ldap, scope, setti
     assert signed_in_user(sign_in("root", PASSWORD)[1]).username == "root"
     assert signed_in_user(sign_in("zhang.hr", password("zhang.hr"))[1]).role == Role.HR
     assert Institution.objects.count() == 1
+
+
+def test_starttls_with_the_directorys_ca_and_refused_with_another(
+    settings,
+    slapd_tls,  # noqa: F811 — the fixture
+    scope,
+    tmp_path,
+    caplog,
+):
+    configure(settings, slapd_tls)
+    settings.LDAP_START_TLS = True
+    settings.LDAP_TLS_CA_FILE = str(slapd_tls.tls[0])
+    _response, client = sign_in("zhang.hr", password("zhang.hr"))
+    assert signed_in_user(client).role == Role.HR
+    # A certificate no trusted CA signed: nothing is sent, the log says why.
+    settings.LDAP_TLS_CA_FILE = str(certificates(tmp_path / "other", "other")[0])
+    with caplog.at_level(logging.ERROR, logger="orgs.signin"):
+        response, client = sign_in("zhang.hr", password("zhang.hr"))
+    assert response.status_code == 200 and signed_in_user(client) is None
+    assert any("could not be checked" in r.getMessage() for r in caplog.records)
