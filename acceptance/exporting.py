@@ -12,6 +12,8 @@ from django.utils import timezone
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from orgs.streaming import row_cells
+
 from .models import Batch, Inspection, StandardItem
 from .selectors import InspectionRow
 
@@ -54,7 +56,9 @@ def batch_report_workbook(items: list[StandardItem], rows: list[InspectionRow]) 
     workbook = openpyxl.Workbook()
     ws = workbook.active
     ws.title = SHEET
-    ws.append(batch_report_headers(items))
+    # Every value through orgs.streaming's writer: item texts and names are typed by users, and a
+    # text is a text cell, never a formula.
+    ws.append(row_cells(ws, batch_report_headers(items)))
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="center")
@@ -62,14 +66,17 @@ def batch_report_workbook(items: list[StandardItem], rows: list[InspectionRow]) 
     for row in rows:
         inspection = row.inspection
         ws.append(
-            [
-                inspection.institution.code,
-                inspection.institution.name,
-                inspection.round,
-                *(_yes_no(mark) for mark in row.marks),
-                RESULT_ZH[inspection.result],
-                *([payroll_note(row)] if payroll else []),
-            ]
+            row_cells(
+                ws,
+                [
+                    inspection.institution.code,
+                    inspection.institution.name,
+                    inspection.round,
+                    *(_yes_no(mark) for mark in row.marks),
+                    RESULT_ZH[inspection.result],
+                    *([payroll_note(row)] if payroll else []),
+                ],
+            )
         )
     ws.freeze_panes = "A2"
     widths = [12, 24, 8, *([16] * len(items)), 10, *([60] if payroll else [])]

@@ -17,6 +17,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from orgs.streaming import cell_write, row_cells
+
 from .models import Bulletin, BulletinLine
 from .selectors import bulletin_lines
 from .warnings import SEVERITY
@@ -106,7 +108,7 @@ def _sheet(workbook, title: str, columns: list[tuple[str, int]]):
     ws.freeze_panes = "A2"
     header = []
     for title_, _width in columns:
-        cell = WriteOnlyCell(ws, value=title_)
+        cell = cell_write(WriteOnlyCell(ws), title_)
         cell.font = HEADER_FONT
         header.append(cell)
     ws.append(header)
@@ -114,7 +116,8 @@ def _sheet(workbook, title: str, columns: list[tuple[str, int]]):
 
 
 def _cell(ws, value, number_format=None) -> WriteOnlyCell:
-    cell = WriteOnlyCell(ws, value=value)
+    # Names are frozen from what users typed: text, never a formula (orgs.streaming).
+    cell = cell_write(WriteOnlyCell(ws), value)
     if isinstance(value, datetime):
         cell.number_format = DATETIME_FORMAT
     elif number_format and value is not None:
@@ -135,12 +138,15 @@ def bulletin_workbook(bulletin: Bulletin) -> io.BytesIO:
         key=lambda w: (SEVERITY.get(w.get("code"), 99), w.get("institution_code", "")),
     ):
         ws.append(
-            [
-                warning.get("institution_code", ""),
-                warning.get("institution_name", ""),
-                WARNING_ZH.get(warning.get("code"), warning.get("code")),
-                warning_text_zh(warning),
-            ]
+            row_cells(
+                ws,
+                [
+                    warning.get("institution_code", ""),
+                    warning.get("institution_name", ""),
+                    WARNING_ZH.get(warning.get("code"), warning.get("code")),
+                    warning_text_zh(warning),
+                ],
+            )
         )
 
     ws = _sheet(workbook, INFO_SHEET, [("项目", 14), ("内容", 30)])
@@ -154,7 +160,7 @@ def bulletin_workbook(bulletin: Bulletin) -> io.BytesIO:
         ("生成时间", _local(bulletin.generated_at)),
         ("发布时间", _local(bulletin.published_at)),
     ]:
-        ws.append([label, _cell(ws, value)])
+        ws.append([_cell(ws, label), _cell(ws, value)])
     buffer = io.BytesIO()
     workbook.save(buffer)
     buffer.seek(0)

@@ -13,6 +13,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from appraisal.models import Scheme
+from orgs.streaming import cell_write
 
 from . import selectors
 from .models import Letter
@@ -51,14 +52,15 @@ def status_workbook(scheme: Scheme) -> io.BytesIO:
     ws.freeze_panes = "A2"
     header = []
     for title, _width, _value in STATUS_COLUMNS:
-        cell = WriteOnlyCell(ws, value=title)
+        cell = cell_write(WriteOnlyCell(ws), title)
         cell.font = HEADER_FONT
         header.append(cell)
     ws.append(header)
     for letter in selectors.status_letters(scheme):
         row = []
         for _title, _width, value in STATUS_COLUMNS:
-            cell = WriteOnlyCell(ws, value=value(letter))
+            # A holder's name is typed by a head (the cascade form): text, never a formula.
+            cell = cell_write(WriteOnlyCell(ws), value(letter))
             if isinstance(cell.value, datetime):
                 cell.number_format = DATETIME_FORMAT
             row.append(cell)

@@ -5,7 +5,9 @@ department exports, edits and re-imports, so an exported workbook re-imports unc
 also why there is no totals row.
 
 Scope comes from orgs.access like every read: a user exports only what they may see.
-Workbooks are written in openpyxl's write-only mode, row by row, to keep memory flat.
+Workbooks are written in openpyxl's write-only mode, row by row, to keep memory flat; every value
+through orgs.streaming.cell_write, so a text (an institution's name, an audit event's object) is a
+text cell, never a formula.
 """
 
 import io
@@ -32,7 +34,7 @@ from .importing import (
 )
 from .importing.template import column_layout
 from .models import AuditEvent, Employee, Institution
-from .streaming import ReusedCell, streaming_workbook
+from .streaming import ReusedCell, cell_write, streaming_workbook
 
 HEADER_FONT = Font(bold=True)
 CHUNK_SIZE = 2000
@@ -115,14 +117,14 @@ def _workbook(title: str, spec: tuple[Column, ...], values: dict, objects: Itera
 
 
 def _header_cell(ws, column: Column) -> WriteOnlyCell:
-    cell = WriteOnlyCell(ws, value=column.header)
+    cell = cell_write(WriteOnlyCell(ws), column.header)
     cell.font = HEADER_FONT
     return cell
 
 
 def _cell(ws, column: Column, value) -> ReusedCell:
-    # openpyxl writes a Decimal through a float ("%.16g": 0.07 becomes 0.07000000000000001);
-    # ReusedCell.put writes its exact digits in a numeric cell.
+    # Through orgs.streaming.cell_write: a Decimal as its exact digits in a numeric cell (openpyxl
+    # would write it through a float: 0.07 becomes 0.07000000000000001), a text never a formula.
     return ReusedCell(ws, number_format=column.number_format).put(value)
 
 
@@ -160,7 +162,7 @@ def audit_events_workbook(queryset: QuerySet[AuditEvent]):
     for index, width in enumerate(AUDIT_WIDTHS, start=1):
         ws.column_dimensions[get_column_letter(index)].width = width
     ws.freeze_panes = "A2"
-    header = [WriteOnlyCell(ws, value=text) for text in AUDIT_HEADERS]
+    header = [cell_write(WriteOnlyCell(ws), text) for text in AUDIT_HEADERS]
     for cell in header:
         cell.font = HEADER_FONT
     ws.append(header)

@@ -1,4 +1,5 @@
-"""The workbook HR fills in: the two sheets with their headers and an example row, and 说明."""
+"""The workbook HR fills in: the two sheets with their headers and an example row, and 说明.
+Every value goes through orgs.streaming's writer, as in the exports: ours, but written one way."""
 
 import io
 
@@ -9,6 +10,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from ..streaming import cell_write, row_cells
 from .columns import (
     EMPLOYEE_COLUMNS,
     EMPLOYEE_SHEET,
@@ -45,11 +47,11 @@ def _template_sheet(ws, title: str, spec) -> None:
     ws.title = title
     for index, column in enumerate(spec, start=1):
         letter = get_column_letter(index)
-        head = ws.cell(row=1, column=index, value=column.header)
+        head = cell_write(ws.cell(row=1, column=index), column.header)
         head.font = HEADER_FONT
         head.fill = REQUIRED_FILL if column.required else OPTIONAL_FILL
         head.alignment = Alignment(horizontal="center", vertical="center")
-        example = ws.cell(row=2, column=index, value=column.example)
+        example = cell_write(ws.cell(row=2, column=index), column.example)
         example.font = EXAMPLE_FONT
         example.number_format = column.number_format
         column_layout(ws, letter, column)
@@ -87,12 +89,13 @@ def _help_sheet(ws) -> None:
         f"文件不超过 {filesizeformat(settings.IMPORT_MAX_BYTES)}。",
         "每一处新增和修改都记入审计日志（操作人、时间、修改前后）。",
     ]
-    ws.append(["注意事项"])
+    ws.append(row_cells(ws, ["注意事项"]))
     ws["A1"].font = HEADER_FONT
     for note in notes:
-        ws.append([note])  # one line each, overflowing into the empty cells on its right
+        # one line each, overflowing into the empty cells on its right
+        ws.append(row_cells(ws, [note]))
     ws.append([])
-    ws.append(["工作表", "列名", "必填", "说明"])
+    ws.append(row_cells(ws, ["工作表", "列名", "必填", "说明"]))
     table_start = ws.max_row
     for cell in ws[table_start]:
         cell.font = HEADER_FONT
@@ -100,7 +103,8 @@ def _help_sheet(ws) -> None:
     wrap = Alignment(wrap_text=True, vertical="top")
     for title, spec in SHEET_COLUMNS.items():
         for column in spec:
-            ws.append([title, column.header, "是" if column.required else "否", column.help])
+            required = "是" if column.required else "否"
+            ws.append(row_cells(ws, [title, column.header, required, column.help]))
             for cell in ws[ws.max_row]:
                 cell.alignment = wrap
     for letter, width in (("A", 10), ("B", 14), ("C", 6), ("D", 90)):
@@ -114,19 +118,20 @@ def format_template_bytes(specs: dict, notes: list[str]) -> io.BytesIO:
     for index, (title, spec) in enumerate(specs.items()):
         _template_sheet(workbook.active if index == 0 else workbook.create_sheet(), title, spec)
     ws = workbook.create_sheet(HELP_SHEET)
-    ws.append(["注意事项"])
+    ws.append(row_cells(ws, ["注意事项"]))
     ws["A1"].font = HEADER_FONT
     for note in notes:
-        ws.append([note])
+        ws.append(row_cells(ws, [note]))
     ws.append([])
-    ws.append(["工作表", "列名", "必填", "说明"])
+    ws.append(row_cells(ws, ["工作表", "列名", "必填", "说明"]))
     for cell in ws[ws.max_row]:
         cell.font = HEADER_FONT
         cell.fill = OPTIONAL_FILL
     wrap = Alignment(wrap_text=True, vertical="top")
     for title, spec in specs.items():
         for column in spec:
-            ws.append([title, column.header, "是" if column.required else "否", column.help])
+            required = "是" if column.required else "否"
+            ws.append(row_cells(ws, [title, column.header, required, column.help]))
             for cell in ws[ws.max_row]:
                 cell.alignment = wrap
     for letter, width in (("A", 12), ("B", 16), ("C", 6), ("D", 90)):
