@@ -1,29 +1,15 @@
-"""Forms of the payroll pages, and the filter sets shared by the pages and the API (one definition
-of what runs, lines and policies can be filtered by). Forms parse input only: the rules (the basic
-ratio's range, the 优秀 cap, who may run whose payroll) are payroll.services', whose messages the
-pages show as they are."""
+"""Forms of the payroll pages (the filter sets the pages share with the API are payroll.filters).
+Forms parse input only: the rules (the basic ratio's range, the 优秀 cap, who may run whose
+payroll) are payroll.services', whose messages the pages show as they are."""
 
 from decimal import Decimal
 
-import django_filters
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
 
-from orgs.filters import IntegerFilter
 from orgs.models import Institution
 
-from .models import (
-    COEFFICIENT,
-    MONEY,
-    PayPolicy,
-    PayrollLine,
-    PayrollRun,
-    PersonalGrade,
-    Tier,
-)
-from .selectors import run_waiting
+from .models import COEFFICIENT, MONEY, PayPolicy, PersonalGrade, Tier
 
 MONTH_FORMAT = "%Y-%m"
 MONTH_SCHEMA = {"type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}$", "example": "2026-01"}
@@ -43,65 +29,6 @@ class InstitutionChoiceField(forms.ModelChoiceField):
 
     def label_from_instance(self, obj):
         return f"{obj.code} {obj.name}"
-
-
-# --- Filters -------------------------------------------------------------------------------------
-
-
-@extend_schema_field(MONTH_SCHEMA)
-class MonthFilter(django_filters.DateFilter):
-    field_class = MonthField
-
-
-class RunFilterSet(django_filters.FilterSet):
-    month = MonthFilter(field_name="month", label=_("Month (YYYY-MM)"))
-    institution = django_filters.CharFilter(
-        field_name="institution__code", label=_("Institution code")
-    )
-    status = django_filters.ChoiceFilter(
-        choices=PayrollRun.Status.choices, label=_("Status"), empty_label=_("All statuses")
-    )
-    # 待办's links (payroll/todo.py): the runs waiting for the user, by selectors.run_waiting.
-    waiting = django_filters.ChoiceFilter(
-        choices=[
-            ("confirm", _("To confirm")),
-            ("export", _("To export")),
-            ("reconcile", _("Paid wages differ")),
-        ],
-        method="filter_waiting",
-        label=_("Waiting"),
-        empty_label=_("All"),
-    )
-
-    class Meta:
-        model = PayrollRun
-        fields = ["month", "institution", "status", "waiting"]
-
-    def filter_waiting(self, queryset, name, value):
-        return queryset.filter(run_waiting(value, timezone.localdate()))
-
-
-class LineFilterSet(django_filters.FilterSet):
-    run = IntegerFilter(field_name="run", label=_("Payroll run id"))
-    institution = django_filters.CharFilter(
-        field_name="run__institution__code", label=_("Institution code")
-    )
-    month = MonthFilter(field_name="run__month", label=_("Month (YYYY-MM)"))
-
-    class Meta:
-        model = PayrollLine
-        fields = ["run", "institution", "month"]
-
-
-class PolicyFilterSet(django_filters.FilterSet):
-    year = IntegerFilter(field_name="year", label=_("Appraisal year"))
-    institution = django_filters.CharFilter(
-        field_name="institution__code", label=_("Institution code")
-    )
-
-    class Meta:
-        model = PayPolicy
-        fields = ["year", "institution"]
 
 
 # --- Runs ----------------------------------------------------------------------------------------

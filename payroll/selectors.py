@@ -5,6 +5,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from orgs.access import institutions_visible_to
@@ -20,6 +21,7 @@ from .models import (
     PersonalGrade,
     Tier,
 )
+from .transfer.exporting import lines_count, runs_for_export
 
 ZERO = Decimal("0")
 LINE_AMOUNTS = (
@@ -63,7 +65,11 @@ def line_list(*, user) -> QuerySet[PayrollLine]:
 
 
 def policy_list(*, user) -> QuerySet[PayPolicy]:
-    return access.policies_visible_to(user).select_related("institution")
+    return (
+        access.policies_visible_to(user)
+        .select_related("institution")
+        .order_by("-year", "institution__code")
+    )
 
 
 def institutions_for_payroll(*, user) -> QuerySet[Institution]:
@@ -71,6 +77,43 @@ def institutions_for_payroll(*, user) -> QuerySet[Institution]:
     if not access.can_run_payroll_at_all(user):
         return Institution.objects.none()
     return institutions_visible_to(user).order_by("code")
+
+
+@dataclass(frozen=True)
+class MonthExport:
+    """A month's runs as its export for payment takes them (every institution whose payroll the
+    user runs), for the run list's export button and its dialog: which are drafts (the export
+    is refused), which are confirmed and would be marked exported, which are exported already."""
+
+    month: datetime.date
+    runs: list[PayrollRun]
+    lines: int
+
+    @property
+    def drafts(self) -> list[PayrollRun]:
+        return [r for r in self.runs if r.status == PayrollRun.Status.DRAFT]
+
+    @property
+    def draft_codes(self) -> str:
+        return "、".join(r.institution.code for r in self.drafts)
+
+    @property
+    def to_mark(self) -> list[PayrollRun]:
+        return [r for r in self.runs if r.status == PayrollRun.Status.CONFIRMED]
+
+    @property
+    def gross(self) -> Decimal:
+        return sum((r.total_gross for r in self.runs), ZERO)
+
+
+def month_export(*, user, month: datetime.date) -> MonthExport | None:
+    """The month's runs in the user's export scope, with their number of lines (two queries);
+    None when there is none."""
+    try:
+        runs = runs_for_export(user=user, month=month, include_drafts=True)
+    except ValidationError:  # nothing to export this month
+        return None
+    return MonthExport(month=services.month_start(month), runs=runs, lines=lines_count(runs))
 
 
 @dataclass(frozen=True)

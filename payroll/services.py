@@ -552,6 +552,25 @@ class Reconciliation:
     def reconciled(self) -> bool:
         return self.run is not None and not (self.differences or self.missing or self.unexpected)
 
+    @property
+    def imported(self) -> bool:
+        """Whether any wage paid in the month was imported for the institution (its employees,
+        or the run's staff numbers): every payment lands in matches, differences or unexpected.
+        Until then there is nothing to compare, and nobody is "not paid"."""
+        return bool(self.matches or self.differences or self.unexpected)
+
+    @property
+    def state(self) -> str:
+        """What the reconciliation page says: "no_run" (no confirmed run to compare with),
+        "not_imported" (未对账: no paid wages imported for the month yet), "reconciled", or
+        "differs" (paid wages imported, and someone was paid differently, not at all, or
+        without a line)."""
+        if self.run is None:
+            return "no_run"
+        if not self.imported:
+            return "not_imported"
+        return "reconciled" if self.reconciled else "differs"
+
 
 def reconcile(*, institution: Institution, month: datetime.date) -> Reconciliation:
     """The month's confirmed (or exported) run against the wages actually paid."""

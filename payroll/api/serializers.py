@@ -119,6 +119,7 @@ class RunComputeSerializer(serializers.Serializer):
 
 class PayrollLineSerializer(serializers.ModelSerializer):
     institution = serializers.CharField(source="run.institution.code", read_only=True)
+    institution_name = serializers.CharField(source="run.institution.name", read_only=True)
     month = MonthField(source="run.month", read_only=True)
     # Blank for a line without a personal grade: the schema allows "" beside the choices.
     grade = serializers.ChoiceField(
@@ -131,6 +132,7 @@ class PayrollLineSerializer(serializers.ModelSerializer):
         fields = [
             "run",
             "institution",
+            "institution_name",
             "month",
             "staff_number",
             "name",

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from orgs.access import institution_get_for_user
 from orgs.api.views import drf_validation_error
 from payroll import access, selectors, services
-from payroll.forms import LineFilterSet, PolicyFilterSet, RunFilterSet
+from payroll.filters import LineFilterSet, PolicyFilterSet, RunFilterSet
 from payroll.models import PayPolicy
 
 from .permissions import LineAccess, PolicyAccess, RunAccess, RunnerAccess

@@ -29,6 +29,10 @@ who has left stays left, and does not count as formal staff.
 Export (`manage.py export_payroll YYYY-MM -o FILE`, `payroll:run_export`, `payroll:month_export`,
 and the Celery job `payroll.export_month` with `payroll:export_status`): exporting.py, jobs.py.
 Paid wages (`manage.py import_paid YYYY-MM FILE`, `payroll:paid_import`): paid.py.
+
+The pages import in two steps (staging.py): the upload is checked (`payroll_workbook_check`,
+`paid_workbook_check`: read and validated, nothing written) and kept while the page says what
+importing it will write; the confirmed POST imports the kept file.
 """
 
 from .columns import PAID_SHEETS, PAYROLL_SHEETS, parse_month_text
@@ -40,11 +44,17 @@ from .exporting import (
     runs_for_export,
     runs_mark_exported,
 )
-from .importing import payroll_plan_apply, payroll_workbook_import
+from .importing import (
+    PayrollPlanSummary,
+    payroll_plan_apply,
+    payroll_workbook_check,
+    payroll_workbook_import,
+)
 from .jobs import export_job_get, export_job_start, export_month, export_path
-from .paid import paid_workbook_import
+from .paid import PaidSummary, paid_workbook_check, paid_workbook_import
 from .reading import paid_workbook_read, payroll_workbook_read
 from .results import PaidImportResult, PayrollImportFailed, PayrollImportResult
+from .staging import upload_discard, upload_get, upload_stage
 from .template import TEMPLATE_FILENAME, payroll_template_bytes
 from .validation import PayrollPlan, payroll_workbook_validate
 
@@ -54,19 +64,23 @@ __all__ = [
     "PAYROLL_SHEETS",
     "TEMPLATE_FILENAME",
     "PaidImportResult",
+    "PaidSummary",
     "PayrollImportFailed",
     "PayrollImportResult",
     "PayrollPlan",
+    "PayrollPlanSummary",
     "export_filename",
     "export_job_get",
     "export_job_start",
     "export_month",
     "export_path",
+    "paid_workbook_check",
     "paid_workbook_import",
     "paid_workbook_read",
     "parse_month_text",
     "payroll_plan_apply",
     "payroll_template_bytes",
+    "payroll_workbook_check",
     "payroll_workbook_import",
     "payroll_workbook_read",
     "payroll_workbook_validate",
@@ -74,4 +88,7 @@ __all__ = [
     "run_for_export",
     "runs_for_export",
     "runs_mark_exported",
+    "upload_discard",
+    "upload_get",
+    "upload_stage",
 ]

@@ -3,20 +3,79 @@
 validated again and audited like a change made on a page."""
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 
 from orgs.access import has_role
 from orgs.importing.writing import _differs, _reported_at, database_errors_reported
-from orgs.models import Role, User
+from orgs.models import Institution, Role, User
 from orgs.services import employee_save
 
 from .. import services
+from ..models import PayPolicy
 from .columns import EMPLOYEE_SHEET, GRADE_SHEET, POLICY_SHEET, TIER_SHEET
 from .reading import payroll_workbook_read
 from .results import PayrollImportResult
 from .validation import PayrollPlan, payroll_workbook_validate
+
+
+@dataclass
+class PayrollPlanSummary:
+    """What importing a checked workbook will write, for the dialog that asks to confirm it."""
+
+    tiers: int = 0  # rows of 奖励系数
+    grade_coefficients: int = 0  # rows of 个人等次系数
+    employees_created: int = 0
+    employees_updated: int = 0
+    employees_unchanged: int = 0
+    policies_created: int = 0
+    policies_replaced: int = 0  # an existing policy of the year and institution, saved again
+    grade_year: int | None = None
+    grades: int = 0  # 个人等次 given (a blank one records 合格)
+    institutions: list[Institution] = field(default_factory=list)  # those the rows name
+
+    @property
+    def employees(self) -> int:
+        return self.employees_created + self.employees_updated + self.employees_unchanged
+
+
+def payroll_workbook_check(*, actor: User, file) -> PayrollPlanSummary:
+    """Read and validate a payroll workbook as an HR user, writing nothing: what importing it
+    would write. Raises ImportFailed as payroll_workbook_import does."""
+    _require_hr(actor)
+    return payroll_plan_summary(payroll_workbook_validate(payroll_workbook_read(file)))
+
+
+def payroll_plan_summary(plan: PayrollPlan) -> PayrollPlanSummary:
+    """Counts of what payroll_plan_apply would write (one query, for the policies that exist)."""
+    summary = PayrollPlanSummary(
+        tiers=len(plan.tiers), grade_coefficients=len(plan.grades), grade_year=plan.grade_year
+    )
+    for row in plan.employees:
+        fields = row.fields | {"institution": plan.institutions[row.institution_code]}
+        if row.existing is None:
+            summary.employees_created += 1
+        elif _differs(row.existing, fields):
+            summary.employees_updated += 1
+        else:
+            summary.employees_unchanged += 1
+        if plan.grade_year is not None and row.grade is not None:
+            summary.grades += 1
+    if plan.policies:
+        pairs = Q()
+        for row in plan.policies:
+            pairs |= Q(year=row.year, institution=plan.institutions[row.institution_code])
+        existing = set(PayPolicy.objects.filter(pairs).values_list("year", "institution__code"))
+        for row in plan.policies:
+            if (row.year, row.institution_code) in existing:
+                summary.policies_replaced += 1
+            else:
+                summary.policies_created += 1
+    summary.institutions = sorted(plan.institutions.values(), key=lambda i: i.code)
+    return summary
 
 
 def payroll_workbook_import(*, actor: User, file) -> PayrollImportResult:

@@ -38,10 +38,14 @@ def export_path(job: str) -> Path:
     return Path(settings.MEDIA_ROOT) / EXPORT_DIR / f"{job}.xlsx"
 
 
-def export_job_start(*, user: User, month: datetime.date, institution: Institution | None = None):
+def export_job_start(
+    *, user: User, month: datetime.date, institution: Institution | None = None, mark: bool = True
+):
     """Queue the export of a month (of the user's institutions, or one of them) and return the
-    job's id. A draft in scope is refused now (ValidationError), not later in the job."""
-    runs_for_export(user=user, month=month, institution=institution)
+    job's id. A draft in scope is refused now (ValidationError), not later in the job. `mark`
+    (the confirmed export for payment) marks the confirmed runs exported once the file is
+    written; without it (a large month exported before, downloaded again) nothing changes."""
+    runs = runs_for_export(user=user, month=month, institution=institution)
     job = uuid.uuid4().hex
     record = {
         "state": "queued",
@@ -51,9 +55,12 @@ def export_job_start(*, user: User, month: datetime.date, institution: Instituti
         "month": f"{month:%Y-%m}",
         "user_id": user.pk,
         "error": "",
+        # What the progress page says the file holds, and whether it marks the runs exported.
+        "institutions": [[r.institution.code, r.institution.name] for r in runs],
+        "marks": mark,
     }
     cache.set(JOB_KEY.format(job), record, JOB_TTL)
-    args = (job, month.isoformat(), user.pk, institution.code if institution else None)
+    args = (job, month.isoformat(), user.pk, institution.code if institution else None, mark)
     transaction.on_commit(lambda: export_month.delay(*args))
     return job
 
@@ -90,7 +97,7 @@ def _old_exports_delete() -> None:
 
 @shared_task(name="payroll.export_month")
 def export_month(
-    job: str, month_iso: str, user_id: int, institution_code: str | None = None
+    job: str, month_iso: str, user_id: int, institution_code: str | None = None, mark: bool = True
 ) -> dict:
     """Write the month's export for the job. Safe to retry: the file is rewritten whole (under a
     temporary name, then renamed), and marking a run exported twice changes nothing but its
@@ -121,5 +128,6 @@ def export_month(
     partial = path.with_suffix(".part")
     payroll_workbook_write(runs, partial, progress=lambda done: _job_update(job, done=done))
     partial.replace(path)
-    runs_mark_exported(actor=user, runs=runs)
+    if mark:
+        runs_mark_exported(actor=user, runs=runs)
     return _job_update(job, state="done", done=total)

@@ -6,7 +6,8 @@ imported again for the same month replaces what was imported before."""
 
 import datetime
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -47,6 +48,48 @@ def paid_workbook_import(*, actor: User, month: datetime.date, file) -> PaidImpo
     data = paid_workbook_read(file)
     rows = paid_workbook_validate(data, actor=actor)
     return paid_wages_save(actor=actor, month=month, rows=rows)
+
+
+@dataclass
+class PaidSummary:
+    """What importing a checked paid-wages workbook will write, for the confirm dialog."""
+
+    month: datetime.date
+    rows: int = 0
+    created: int = 0
+    updated: int = 0  # a staff number imported before for the month, with another amount
+    unchanged: int = 0
+    gross: Decimal = Decimal("0")
+    institutions: list = field(default_factory=list)  # of the rows' employees, by code
+
+
+def paid_workbook_check(*, actor: User, month: datetime.date, file) -> PaidSummary:
+    """Read and validate a paid-wages workbook, writing nothing: what importing it for `month`
+    would write (one query besides the validation's). Raises ImportFailed as the import does."""
+    if not can_import_paid(actor):
+        raise PermissionDenied
+    rows = paid_workbook_validate(paid_workbook_read(file), actor=actor)
+    month = month_start(month)
+    existing = dict(
+        _fetch(
+            PaidWage.objects.filter(month=month).values_list("staff_number", "gross"),
+            ("staff_number",),
+            (r.employee.staff_number for r in rows),
+        )
+    )
+    summary = PaidSummary(month=month, rows=len(rows))
+    for row in rows:
+        before = existing.get(row.employee.staff_number)
+        if before is None:
+            summary.created += 1
+        elif before != row.gross:
+            summary.updated += 1
+        else:
+            summary.unchanged += 1
+        summary.gross += row.gross
+    institutions = {r.employee.institution_id: r.employee.institution for r in rows}
+    summary.institutions = sorted(institutions.values(), key=lambda i: i.code)
+    return summary
 
 
 def paid_workbook_validate(data, *, actor: User) -> list[PaidRow]:

@@ -15,17 +15,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from orgs.access import institution_get_for_user, institutions_visible_to
+from orgs.confirm import confirmation_required
 from orgs.views import apply_errors, role_required
 
 from .. import access, distribution, selectors, services
-from ..forms import (
-    CoefficientsForm,
-    GradesForm,
-    PolicyFilterSet,
-    PolicyForm,
-    RunComputeForm,
-    RunFilterSet,
-)
+from ..filters import LineFilterSet, PolicyFilterSet, RunFilterSet
+from ..forms import CoefficientsForm, GradesForm, PolicyForm, RunComputeForm
 
 RUNS_PER_PAGE = 50
 POLICIES_PER_PAGE = 50
@@ -89,8 +84,11 @@ def run_list(request):
         "querystring": _querystring_without_page(request),
         "institutions": institutions_visible_to(user).order_by("code"),
         "form": form,
-        # The month's export (all the user's institutions, one sheet), when a month is chosen.
-        "export_month": f"{month:%Y-%m}" if month and form is not None else None,
+        # The month's export for payment (every institution of the user's, one sheet) and what
+        # its dialog says, when a month is chosen.
+        "month_export": selectors.month_export(user=user, month=month)
+        if month and form is not None
+        else None,
     }
     if form is not None and request.GET.get("compute") == "due":
         # 待办's link (payroll/todo.py): this month's runs still to compute, one button each.
@@ -107,11 +105,16 @@ def run_detail(request, pk):
     user = request.user
     run = access.run_get_for_user(user, pk=pk)
     show_lines = access.can_view_lines(user)
+    lines = []
+    if show_lines:
+        # Sorted by the column the user chose (?ordering=staff_number, name, gross …).
+        ordering = {"ordering": request.GET.get("ordering", "")}
+        lines = list(LineFilterSet(ordering, queryset=selectors.run_lines(user=user, run=run)).qs)
     context = {
         "run": run,
         "totals": selectors.run_totals(run),
         "show_lines": show_lines,
-        "lines": list(selectors.run_lines(user=user, run=run)) if show_lines else [],
+        "lines": lines,
         "can_run": services.can_run_payroll(user, run.institution),
         "differences": None,
         "differences_error": None,
@@ -151,6 +154,7 @@ def run_recompute(request, pk):
 
 @role_required(*access.ROLES_RUNNING_PAYROLL)
 @require_POST
+@confirmation_required
 def run_confirm(request, pk):
     run = access.run_get_for_user(request.user, pk=pk)
     try:
@@ -178,6 +182,7 @@ def reconciliation(request, pk):
             "missing": len(report.missing),
             "unexpected": len(report.unexpected),
         },
+        "computed": selectors.run_totals(run) if report.state == "not_imported" else None,
     }
     return render(request, "payroll/pages_reconciliation.html", context)
 

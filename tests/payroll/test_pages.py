@@ -110,11 +110,13 @@ def test_page_access(client_for, runs, paid_year, persona, name, kwargs, expecte
     check(client_for(persona), persona, url, expected)
 
 
+CONFIRM = {"confirm": "yes"}  # what the confirm dialog posts (orgs.confirm)
+
 POST_MATRIX = [
     ("payroll:run_recompute", {"pk": "{A01}"}, {}, "302 403 403 403 403 302 403 403"),
     ("payroll:run_recompute", {"pk": "{B01}"}, {}, "302 403 403 403 403 404 403 403"),
-    ("payroll:run_confirm", {"pk": "{A01}"}, {}, "302 403 403 403 403 302 403 403"),
-    ("payroll:run_confirm", {"pk": "{B01}"}, {}, "302 403 403 403 403 404 403 403"),
+    ("payroll:run_confirm", {"pk": "{A01}"}, CONFIRM, "302 403 403 403 403 302 403 403"),
+    ("payroll:run_confirm", {"pk": "{B01}"}, CONFIRM, "302 403 403 403 403 404 403 403"),
     (
         "payroll:run_list",
         {},
@@ -179,7 +181,9 @@ def test_payroll_officer_computes_and_confirms_their_month(client_for, world, pa
     assert "A0000" in page and "5,800.50" in page and "17,401.50" in page
     assert 'data-testid="run-confirm"' in page
 
-    page = html(client.post(reverse("payroll:run_confirm", kwargs={"pk": run.pk}), follow=True))
+    page = html(
+        client.post(reverse("payroll:run_confirm", kwargs={"pk": run.pk}), CONFIRM, follow=True)
+    )
     assert "is confirmed" in page
     run.refresh_from_db()
     assert run.status == PayrollRun.Status.CONFIRMED
@@ -194,7 +198,8 @@ def test_payroll_officer_computes_and_confirms_their_month(client_for, world, pa
     assert not PayrollRun.objects.filter(institution=world.b).exists()
     b_run = services.payroll_run_compute(actor=None, institution=world.b, month=JAN)
     assert client.get(reverse("payroll:run_detail", kwargs={"pk": b_run.pk})).status_code == 404
-    assert client.post(reverse("payroll:run_confirm", kwargs={"pk": b_run.pk})).status_code == 404
+    response = client.post(reverse("payroll:run_confirm", kwargs={"pk": b_run.pk}), CONFIRM)
+    assert response.status_code == 404
 
 
 def test_head_sees_totals_but_no_individual_lines(client_for, world, runs):
@@ -236,7 +241,7 @@ def test_compute_errors_are_shown(client_for, world, paid_year):
     client.post(reverse("payroll:run_list"), {"institution": "A01", "month": "2027-03"})
     run = PayrollRun.objects.get(institution=world.a, month="2027-03-01")
     assert run.provisional and run.settles_year == 2026
-    response = client.post(reverse("payroll:run_confirm", args=[run.pk]), follow=True)
+    response = client.post(reverse("payroll:run_confirm", args=[run.pk]), CONFIRM, follow=True)
     assert "not published yet" in response.content.decode()
     run.refresh_from_db()
     assert run.status == PayrollRun.Status.DRAFT
@@ -259,16 +264,44 @@ def test_run_list_filters_by_month_and_institution(client_for, world, runs):
     assert shown({"month": "2026-01"}) == [("A01", "2026-01"), ("B01", "2026-01")]
     assert shown({"month": "2026-01", "institution": "B01"}) == [("B01", "2026-01")]
     assert shown({"institution": "A01", "status": "confirmed"}) == []
+    # A month chosen: its export for payment, refused while a run is a draft.
     month_export = reverse("payroll:month_export", kwargs={"month": "2026-01"})
-    assert month_export in html(client.get(reverse("payroll:run_list"), {"month": "2026-01"}))
+    page = html(client.get(reverse("payroll:run_list"), {"month": "2026-01"}))
+    assert 'data-testid="month-export-drafts"' in page and month_export not in page
+    assert "A01、B01" in page
     assert month_export not in html(client.get(reverse("payroll:run_list")))
     page = html(client_for("head_a").get(reverse("payroll:run_list"), {"month": "2026-01"}))
-    assert month_export not in page
+    assert 'data-testid="month-export-card"' not in page
+
+
+def test_month_export_dialog_says_what_is_marked(client_for, world, runs):
+    """The month's export dialog: how many institutions, employees and how much, and how many
+    runs are marked exported; once all are exported, a plain download (a GET) instead."""
+    hr = world.users["hr"]
+    for run in runs.values():
+        services.payroll_run_confirm(actor=hr, run=run)
+    client = client_for("hr")
+    month_export = reverse("payroll:month_export", kwargs={"month": "2026-01"})
+    response = client.get(reverse("payroll:run_list"), {"month": "2026-01"})
+    page = html(response)
+    dialog = page.split('data-testid="month-export"')[1].split("</dialog>")[0]
+    assert f'action="{month_export}"' in page.split('data-testid="month-export"')[0][-300:]
+    assert "2 institutions" in dialog and "6 employees" in dialog and "34,803.00" in dialog
+    assert "2 confirmed runs are marked exported" in dialog
+    assert 'name="confirm" value="yes"' in page
+    summary = response.context["month_export"]
+    assert (len(summary.to_mark), summary.lines, summary.gross) == (2, 6, D("34803.00"))
+    # Exported already: nothing left to mark, the file is a plain download.
+    for run in runs.values():
+        services.payroll_run_mark_exported(actor=hr, run=run)
+    page = html(client.get(reverse("payroll:run_list"), {"month": "2026-01"}))
+    assert f'href="{month_export}" data-testid="month-export"' in page
+    assert 'data-testid="month-export-open"' not in page
 
 
 def test_confirmed_run_is_not_recomputed_and_shows_differences(client_for, world, runs):
     run, client = runs["A01"], client_for("hr")
-    client.post(reverse("payroll:run_confirm", kwargs={"pk": run.pk}))
+    client.post(reverse("payroll:run_confirm", kwargs={"pk": run.pk}), CONFIRM)
     before = lines_of(run)
     employee = world.a.employees.order_by("staff_number").first()
     employee.post_wage += D("100")
@@ -298,8 +331,10 @@ def test_confirmed_run_is_not_recomputed_and_shows_differences(client_for, world
 
 def test_confirm_twice_is_refused(client_for, runs):
     run, client = runs["A01"], client_for("payroll")
-    client.post(reverse("payroll:run_confirm", kwargs={"pk": run.pk}))
-    page = html(client.post(reverse("payroll:run_confirm", kwargs={"pk": run.pk}), follow=True))
+    client.post(reverse("payroll:run_confirm", kwargs={"pk": run.pk}), CONFIRM)
+    page = html(
+        client.post(reverse("payroll:run_confirm", kwargs={"pk": run.pk}), CONFIRM, follow=True)
+    )
     assert "This payroll run is confirmed already." in page
 
 
@@ -308,7 +343,9 @@ def test_stale_draft_is_recomputed_instead_of_confirmed(client_for, world, runs)
     employee = world.a.employees.order_by("staff_number").first()
     employee.grade_wage += D("1")
     employee.save()
-    page = html(client.post(reverse("payroll:run_confirm", kwargs={"pk": run.pk}), follow=True))
+    page = html(
+        client.post(reverse("payroll:run_confirm", kwargs={"pk": run.pk}), CONFIRM, follow=True)
+    )
     assert "it has been recomputed, review it again" in page
     run.refresh_from_db()
     assert run.status == PayrollRun.Status.DRAFT
@@ -321,6 +358,28 @@ def test_recompute_a_draft(client_for, world, runs):
     page = html(client.post(reverse("payroll:run_recompute", kwargs={"pk": run.pk}), follow=True))
     assert "is recomputed" in page and "A0100" in page
     assert run.lines.count() == 4
+
+
+def test_confirming_needs_the_dialogs_confirmation(client_for, world, runs):
+    """The run page's Confirm opens a dialog that says what is confirmed (the month, the
+    institution, how many people and how much); a POST without its confirm=yes is refused (400)
+    and changes nothing."""
+    run, client = runs["A01"], client_for("payroll")
+    url = reverse("payroll:run_detail", kwargs={"pk": run.pk})
+    page = html(client.get(url))
+    dialog = page.split('data-testid="run-confirm"')[1].split("</dialog>")[0]
+    assert "Confirm the 2026-01 run of A01 甲机构" in page
+    assert "3 employees" in dialog and "17,401.50" in dialog and "never changes" in dialog
+    confirm = reverse("payroll:run_confirm", kwargs={"pk": run.pk})
+    for data in ({}, {"confirm": "no"}):
+        response = client.post(confirm, data)
+        assert response.status_code == 400
+        assert 'data-testid="confirm-refused"' in response.content.decode()
+    run.refresh_from_db()
+    assert run.status == PayrollRun.Status.DRAFT and run.confirmed_at is None
+    assert client.post(confirm, CONFIRM).status_code == 302
+    run.refresh_from_db()
+    assert run.status == PayrollRun.Status.CONFIRMED
 
 
 def test_run_page_links_to_export_and_reconciliation(client_for, world, runs):
@@ -337,6 +396,60 @@ def test_run_page_links_to_export_and_reconciliation(client_for, world, runs):
     assert export not in page and 'data-testid="run-reconciliation"' in page
 
 
+# --- Sorting -------------------------------------------------------------------------------------
+
+
+def test_runs_sort_by_column_with_a_stable_tie_breaker(client_for, world, runs):
+    employee = world.a.employees.order_by("staff_number").first()
+    employee.post_wage += D("100")  # December pays A01 more than January
+    employee.save()
+    services.payroll_run_compute(actor=None, institution=world.a, month=DEC)
+    client = client_for("hr")
+
+    def shown(ordering):
+        response = client.get(reverse("payroll:run_list"), {"ordering": ordering})
+        return [(r.institution.code, f"{r.month:%Y-%m}") for r in response.context["page_obj"]]
+
+    # A01 and B01 pay the same in January: the tie keeps the list's own order (month, code).
+    assert shown("total_gross") == [("A01", "2026-01"), ("B01", "2026-01"), ("A01", "2026-12")]
+    assert shown("-total_gross") == [("A01", "2026-12"), ("A01", "2026-01"), ("B01", "2026-01")]
+    assert shown("-institution") == [("B01", "2026-01"), ("A01", "2026-12"), ("A01", "2026-01")]
+    assert shown("month") == [("A01", "2026-01"), ("B01", "2026-01"), ("A01", "2026-12")]
+    assert shown("nonsense") == shown("")  # not a column: the default order
+    page = html(client.get(reverse("payroll:run_list"), {"ordering": "-total_gross"}))
+    assert 'aria-sort="descending"' in page and "?ordering=total_gross" in page
+    # The API sorts through the same filter set, and refuses what is not a column.
+    api = client.get("/api/v1/payroll-runs/", {"ordering": "-institution"}).json()
+    assert [r["institution"] for r in api["results"]] == ["B01", "A01", "A01"]
+    assert client.get("/api/v1/payroll-runs/", {"ordering": "lines"}).status_code == 400
+
+
+def test_lines_and_policies_sort_by_column(client_for, world, paid_year):
+    employee = world.a.employees.order_by("staff_number").last()
+    employee.post_wage += D("1000")
+    employee.save()
+    run = services.payroll_run_compute(actor=None, institution=world.a, month=JAN)
+    client = client_for("hr")
+    url = reverse("payroll:run_detail", kwargs={"pk": run.pk})
+    lines = client.get(url, {"ordering": "-gross"}).context["lines"]
+    assert lines[0].staff_number == employee.staff_number
+    assert [x.staff_number for x in lines[1:]] == sorted(x.staff_number for x in lines[1:])
+    assert [x.staff_number for x in client.get(url, {"ordering": "-staff_number"}).context[
+        "lines"
+    ]] == sorted((x.staff_number for x in lines), reverse=True)  # fmt: skip
+    api = client.get("/api/v1/payroll-lines/", {"run": run.pk, "ordering": "-gross"}).json()
+    assert api["results"][0]["staff_number"] == employee.staff_number
+
+    PayPolicy.objects.filter(year=2027, institution=world.b).update(per_capita=D("40000"))
+    response = client.get(reverse("payroll:policy_list"), {"ordering": "-per_capita"})
+    shown = [(p.year, p.institution.code) for p in response.context["page_obj"]]
+    assert shown == [(2027, "B01"), (2027, "A01"), (2026, "A01"), (2026, "B01")]
+    api = client.get("/api/v1/pay-policies/", {"ordering": "institution"}).json()
+    assert [(r["institution"], r["year"]) for r in api["results"]] == [
+        ("A01", 2027), ("A01", 2026), ("B01", 2027), ("B01", 2026)
+    ]  # fmt: skip
+
+
 # --- Reconciliation ------------------------------------------------------------------------------
 
 
@@ -345,9 +458,19 @@ def test_reconciliation_report(client_for, world, paid_year):
     run = services.payroll_run_compute(actor=None, institution=world.a, month=DEC)
     url = reverse("payroll:reconciliation", kwargs={"pk": run.pk})
     page = html(client_for("hr").get(url))
-    assert 'data-reconciled="no"' in page and "no confirmed run yet" in page
+    assert 'data-state="no_run"' in page and "no confirmed run yet" in page
 
     services.payroll_run_confirm(actor=hr, run=run)
+    # Confirmed, no paid wages imported for December yet: not yet reconciled (未对账), in grey,
+    # with the way to import them; nobody is "not paid" before anything was imported.
+    response = client_for("payroll").get(url)
+    page = html(response)
+    assert 'data-state="not_imported"' in page and 'data-reconciled="pending"' in page
+    assert "Not yet reconciled" in page and "bg-secondary-lt" in page
+    assert "bg-red-lt" not in page and "alert-danger" not in page and "text-danger" not in page
+    assert reverse("payroll:paid_import") + "?month=2026-12" in page
+    assert 'data-testid="missing"' not in page and 'data-testid="count-missing"' not in page
+    assert response.context["report"].state == "not_imported"
     lines = list(run.lines.order_by("staff_number"))
     for line in lines:
         PaidWage.objects.create(
@@ -355,7 +478,7 @@ def test_reconciliation_report(client_for, world, paid_year):
             imported_by=hr,
         )  # fmt: skip
     response = client_for("payroll").get(url)
-    assert 'data-reconciled="yes"' in html(response)
+    assert 'data-reconciled="yes"' in html(response) and 'data-state="reconciled"' in html(response)
     assert response.context["counts"] == {
         "matches": 3, "differences": 0, "missing": 0, "unexpected": 0
     }  # fmt: skip
@@ -364,11 +487,11 @@ def test_reconciliation_report(client_for, world, paid_year):
     PaidWage.objects.filter(staff_number=lines[2].staff_number).delete()
     response = client_for("auditor").get(url)
     page = html(response)
-    assert 'data-reconciled="no"' in page
+    assert 'data-reconciled="no"' in page and 'data-state="differs"' in page
     assert response.context["counts"] == {
         "matches": 1, "differences": 1, "missing": 1, "unexpected": 0
     }  # fmt: skip
-    assert "-1.00" in page
+    assert "-1.00" in page and "bg-red-lt" in page  # differences show in red once imported
 
 
 # --- Policies ------------------------------------------------------------------------------------
@@ -517,6 +640,7 @@ def test_run_list_query_count_is_fixed(client_for, world, paid_year, persona):
     services.payroll_run_compute(actor=None, institution=world.b, month=DEC)
     assert PayrollRun.objects.count() == 30
     assert count_queries(client, url) == few == RUN_LIST_QUERIES[persona]
+    assert count_queries(client, f"{url}?ordering=-total_gross") == few
 
 
 # session, user, run, column totals, lines (not for a head), whether the payroll officer runs

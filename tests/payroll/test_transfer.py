@@ -5,6 +5,7 @@ not with payroll.distribution."""
 
 import datetime
 import io
+import re
 from decimal import ROUND_HALF_UP
 from decimal import Decimal as D
 
@@ -378,6 +379,21 @@ def test_a_draft_is_not_exported_for_payment(world, imported, client_for, tmp_pa
     assert response.status_code == 404
 
 
+CONFIRM = {"confirm": "yes"}  # what the confirm dialog posts (orgs.confirm)
+
+
+def _exported_file(client, response) -> bytes:
+    """Follow an export POST's redirect to its job's page and download the file it offers."""
+    assert response.status_code == 302, response.status_code
+    job = response.url.rstrip("/").split("/")[-1]
+    assert response.url == reverse("payroll:export_status", args=[job])
+    page = client.get(response.url).content.decode()
+    assert 'data-state="done"' in page
+    file = client.get(reverse("payroll:export_download", args=[job]))
+    assert file.status_code == 200 and file["Content-Type"] == XLSX
+    return b"".join(file.streaming_content)
+
+
 @pytest.mark.parametrize(
     ("persona", "run_of", "status"),
     [
@@ -389,33 +405,86 @@ def test_a_draft_is_not_exported_for_payment(world, imported, client_for, tmp_pa
         ("anonymous", "A01", 302),
     ],
 )
-def test_run_export_personas(world, imported, client_for, persona, run_of, status):
+def test_run_export_personas(
+    world, imported, client_for, persona, run_of, status, django_capture_on_commit_callbacks
+):
     _confirm_all(world, JAN)
     run = PayrollRun.objects.get(institution__code=run_of, month=JAN)
     url = reverse("payroll:run_export", args=[run.pk])
-    response = client_for(persona).get(url)
-    assert response.status_code == status
+    client = client_for(persona)
+    # A GET changes nothing: a run not exported yet is sent back to its page and its button.
+    response = client.get(url)
+    if status == 200:
+        assert response.status_code == 302
+        assert response["Location"] == reverse("payroll:run_detail", args=[run.pk])
+    else:
+        assert response.status_code == status
+    run.refresh_from_db()
+    assert run.status == PayrollRun.Status.CONFIRMED and run.exported_at is None
+    # The dialog's confirmed POST exports it: the job writes the file and marks the run.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, CONFIRM)
     run.refresh_from_db()
     if status == 200:
-        assert response["Content-Type"] == XLSX
+        _check_export(_exported_file(client, response), JAN, [run_of])
+        assert run.status == PayrollRun.Status.EXPORTED
+        # The file of an exported run is a GET download again, which changes nothing.
+        exported_at, audited = run.exported_at, AuditEvent.objects.count()
+        response = client.get(url)
+        assert response.status_code == 200 and response["Content-Type"] == XLSX
         assert "attachment" in response["Content-Disposition"]
         _check_export(b"".join(response.streaming_content), JAN, [run_of])
-        assert run.status == PayrollRun.Status.EXPORTED
+        run.refresh_from_db()
+        assert run.exported_at == exported_at and AuditEvent.objects.count() == audited
     else:
+        assert response.status_code == status
         assert run.status == PayrollRun.Status.CONFIRMED
     if persona == "anonymous":
         assert response.url.startswith(reverse("login"))
 
 
-def test_month_export_covers_the_officers_institutions_only(world, imported, client_for):
+def test_exporting_for_payment_needs_the_dialogs_confirmation(world, imported, client_for):
+    """Issue 16's "GET export links change state", fixed for payroll: only a confirmed POST
+    marks runs exported; a POST without confirm=yes is refused (400) and changes nothing."""
     _confirm_all(world, JAN)
-    response = client_for("payroll").get(reverse("payroll:month_export", args=["2026-01"]))
-    assert response.status_code == 200
-    _check_export(b"".join(response.streaming_content), JAN, ["A01"])
+    client = client_for("hr")
+    run = PayrollRun.objects.get(institution=world.a, month=JAN)
+    before = AuditEvent.objects.count()
+    for url in (
+        reverse("payroll:run_export", args=[run.pk]),
+        reverse("payroll:month_export", args=["2026-01"]),
+    ):
+        assert client.post(url).status_code == 400
+        assert client.post(url, {"confirm": "no"}).status_code == 400
+        response = client.get(url)  # the old download link: back to where the button is
+        assert response.status_code == 302
+    assert response["Location"] == reverse("payroll:run_list") + "?month=2026-01"
+    assert set(PayrollRun.objects.values_list("status", flat=True)) == {"confirmed"}
+    assert AuditEvent.objects.count() == before
+
+
+def test_month_export_covers_the_officers_institutions_only(
+    world, imported, client_for, django_capture_on_commit_callbacks
+):
+    _confirm_all(world, JAN)
+    client = client_for("payroll")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("payroll:month_export", args=["2026-01"]), CONFIRM)
+    _check_export(_exported_file(client, response), JAN, ["A01"])
     statuses = dict(PayrollRun.objects.filter(month=JAN).values_list("institution__code", "status"))
     assert statuses == {"A01": "exported", "B01": "confirmed", "C01": "confirmed"}
+    # Exported: the month is a plain download for its officer, and stays as it is.
+    response = client.get(reverse("payroll:month_export", args=["2026-01"]))
+    assert response.status_code == 200
+    _check_export(b"".join(response.streaming_content), JAN, ["A01"])
     assert (
         client_for("head_a").get(reverse("payroll:month_export", args=["2026-01"])).status_code
+        == 403
+    )
+    assert (
+        client_for("head_a")
+        .post(reverse("payroll:month_export", args=["2026-01"]), CONFIRM)
+        .status_code
         == 403
     )
     assert client_for("hr").get("/payroll/months/2026-1/export.xlsx").status_code == 404
@@ -449,6 +518,7 @@ def test_export_query_count_does_not_grow_with_the_lines(world, client_for):
             EmployeeFactory(staff_number=f"A2{i:03d}", institution=world.a)
         run = services.payroll_run_compute(actor=hr, institution=world.a, month=month)
         services.payroll_run_confirm(actor=hr, run=run)
+        services.payroll_run_mark_exported(actor=hr, run=run)  # a GET downloads exported runs
         assert run.lines.count() == 10 + more
         counts.append(_export_queries(client, f"{month:%Y-%m}"))
     assert counts[0] == counts[1]
@@ -458,7 +528,7 @@ def test_export_job_end_to_end(world, imported, client_for, django_capture_on_co
     _confirm_all(world, DEC)
     hr = client_for("hr")
     with django_capture_on_commit_callbacks(execute=True):
-        response = hr.post(reverse("payroll:month_export", args=["2026-12"]))
+        response = hr.post(reverse("payroll:month_export", args=["2026-12"]), CONFIRM)
     assert response.status_code == 302
     job = response.url.rstrip("/").split("/")[-1]
     assert response.url == reverse("payroll:export_status", args=[job])
@@ -556,16 +626,45 @@ def test_paid_import_refuses_unknown_and_out_of_scope_staff(world, imported, cli
     assert client_for("head_a").get(reverse("payroll:paid_import")).status_code == 403
 
 
-def test_paid_import_page_shows_the_reconciliation(world, imported, client_for):
+def _checked(response) -> str:
+    """The token of an upload the page checked and keeps, from its confirm dialog."""
+    assert response.status_code == 200, response.content.decode()[:2000]
+    html = response.content.decode()
+    assert 'data-testid="import-check"' in html
+    return re.search(r'name="upload" value="([0-9a-f]{32})"', html).group(1)
+
+
+def test_paid_import_page_checks_then_imports_on_confirmation(world, imported, client_for):
+    """The upload is checked first (nothing written) and the page says what importing it will
+    write; the dialog's confirmed POST imports it and shows each institution's reconciliation.
+    Without confirm=yes the import is refused (400); an upload is imported once, by its uploader."""
     _confirm_all(world, DEC)
     lines = PayrollRun.objects.get(institution=world.a, month=DEC).lines.all()
     sheet = paid_sheet([(line.staff_number, line.gross) for line in lines])
-    response = client_for("payroll").post(
+    client = client_for("payroll")
+    response = client.post(
         reverse("payroll:paid_import"), {"month": "2026-12", "file": upload(sheet)}
     )
+    token = _checked(response)
+    summary = response.context["summary"]
+    assert (summary.rows, summary.created, summary.updated) == (9, 9, 0)
+    assert [i.code for i in summary.institutions] == ["A01"]
+    dialog = response.content.decode().split('data-testid="import-apply"')[1]
+    assert "9 payments of 2026-12" in dialog and "A01 甲机构" in dialog
+    assert PaidWage.objects.count() == 0
+    apply = reverse("payroll:paid_import_apply")
+    assert client.post(apply, {"upload": token}).status_code == 400
+    assert client_for("hr").post(apply, {"upload": token, **CONFIRM}).status_code == 400
+    assert PaidWage.objects.count() == 0
+    response = client.post(apply, {"upload": token, **CONFIRM})
     assert response.status_code == 200
     html = response.content.decode()
     assert 'data-institution="A01"' in html and "9 created" in html
+    assert PaidWage.objects.filter(month=DEC).count() == 9
+    assert response.context["reports"][0].state == "reconciled"
+    # Imported once: the same token again imports nothing.
+    assert client.post(apply, {"upload": token, **CONFIRM}).status_code == 400
+    assert AuditEvent.objects.filter(action="payroll.paid_import").count() == 1
 
 
 # --- Pages ----------------------------------------------------------------------------------------
@@ -578,9 +677,22 @@ def test_import_page_and_template(world, published, client_for):
     wb = exported_sheet(b"".join(template.streaming_content)).parent
     assert wb.sheetnames == ["工资政策", "奖励系数", "个人等次系数", "员工", "说明"]
     assert [c.value for c in wb["员工"][1]] == [*EMPLOYEES_HEADERS_WITH_POST]
+    before = _counts()
     response = hr.post(reverse("payroll:import"), {"file": upload(full_payroll())})
+    token = _checked(response)  # checked: nothing written yet, the dialog says what will be
+    assert _counts() == before
+    dialog = response.content.decode().split('data-testid="import-apply"')[1]
+    assert "Employees: 11 created, 9 updated" in dialog
+    summary = response.context["summary"]
+    assert (summary.employees_created, summary.employees_updated) == (11, 9)
+    assert summary.policies_created == len(full_payroll()["工资政策"]) - 1
+    apply = reverse("payroll:import_apply")
+    response = hr.post(apply, {"upload": token})  # not confirmed: refused, nothing written
+    assert response.status_code == 400 and _counts() == before
+    response = hr.post(apply, {"upload": token, "confirm": "yes"})
     assert response.status_code == 200
     assert "Employees: 11 created, 9 updated" in response.content.decode()
+    assert _counts() != before
     sheets = full_payroll()
     sheets["工资政策"][1][3] = "0.8"
     response = hr.post(reverse("payroll:import"), {"file": upload(sheets)})
@@ -588,6 +700,7 @@ def test_import_page_and_template(world, published, client_for):
     assert "基础性比例" in response.content.decode()
     for persona, status in (("payroll", 403), ("head_a", 403), ("anonymous", 302)):
         assert client_for(persona).get(reverse("payroll:import")).status_code == status
+        assert client_for(persona).post(apply, {"confirm": "yes"}).status_code == status
 
 
 EMPLOYEES_HEADERS_WITH_POST = [

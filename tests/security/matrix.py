@@ -273,13 +273,18 @@ payroll:grades                      ok    403   403   403   403   ok    ok    40
   POST                              -     403   403   403   403   403   403   403   login
 payroll:import                      ok    403   403   403   403   403   403   403   login
   POST                              -     403   403   403   403   403   403   403   login
+payroll:import_apply                405   403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   403   403   403   login
 payroll:import_template             ok    403   403   403   403   403   403   403   login
 payroll:run_export                  ok    403   403   403   403   ok    403   403   login
+  POST                              -     403   403   403   403   -     403   403   login
 payroll:month_export                ok    403   403   403   403   ok    403   403   login
   POST                              -     403   403   403   403   -     403   403   login
 payroll:export_status               ok    403   403   403   403   404   403   403   login
 payroll:export_download             ok    403   403   403   403   404   403   403   login
 payroll:paid_import                 ok    403   403   403   403   ok    403   403   login
+  POST                              -     403   403   403   403   -     403   403   login
+payroll:paid_import_apply           405   403   403   403   403   405   403   403   login
   POST                              -     403   403   403   403   -     403   403   login
 
 # --- letters ---------------------------------------------------------------------------

@@ -207,8 +207,9 @@ def published(world, year):  # noqa: F811 — the fixture imported above
 
 @pytest.mark.parametrize("how", ["trigger", "statement"])
 def test_a_database_error_in_the_payroll_import_leaves_nothing(
-    world, published, client_for, faults, how
+    world, published, client_for, faults, how, settings, tmp_path
 ):
+    settings.MEDIA_ROOT = tmp_path / "media"  # where the checked upload is kept
     if how == "trigger":
         faults.trigger("orgs_employee", "staff_number", "B0004")  # a new employee, mid-sheet
     else:
@@ -216,10 +217,17 @@ def test_a_database_error_in_the_payroll_import_leaves_nothing(
     cache.delete(PENDING_KEY.format(published.scheme.pk))
     client = client_for("hr")
     before = every_row()
-    response = post_import(
+    # The page checks the upload first (nothing written), then imports it once confirmed.
+    checked = post_import(
         client,
         reverse("payroll:import"),
         pay_books.upload(pay_books.full_payroll()),
+    )
+    assert checked.status_code == 200 and every_row() == before
+    response = client.post(
+        reverse("payroll:import_apply"),
+        {"upload": checked.context["upload"], "confirm": "yes"},
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert_refused_cleanly(response, before)
     assert cache.get(PENDING_KEY.format(published.scheme.pk)) is None
