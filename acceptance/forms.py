@@ -46,6 +46,11 @@ class BatchForm(forms.Form):
         # A fresh queryset on every form: the eligible institutions change as batches are made.
         self.fields["institutions"].queryset = institutions_for_batch()
 
+    @property
+    def main_fields(self) -> list:
+        """The fields laid out in a row; the institutions have a grid of their own."""
+        return [self["name"], self["team"], self["date"]]
+
     def batch_fields(self) -> dict:
         data = self.cleaned_data
         return {
@@ -76,6 +81,11 @@ class TickForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": EVIDENCE_ACCEPT}),
     )
 
+    @property
+    def detail_fields(self) -> list:
+        """The note and the evidence, under the big met / not met choice."""
+        return [self["note"], self["evidence"]]
+
 
 class DecisionForm(forms.Form):
     """Pass or fail, with a note; which button was pressed gives the decision."""
@@ -87,19 +97,12 @@ class DecisionForm(forms.Form):
 
 
 class GoLiveForm(forms.Form):
-    """HR sets the go-live month: a new version of the standard with the same items. The box is
-    the page's confirmation, checked here on the server: nothing is made without it."""
+    """HR sets the go-live month: a new version of the standard with the same items. Posted from
+    the standard page's confirm dialog; the server checks the confirmation (orgs.confirm)."""
 
     go_live_month = forms.DateField(
         label=_("Go-live month"),
         input_formats=["%Y-%m", "%Y-%m-%d"],
         help_text=_("The month the rollout went live, as YYYY-MM, e.g. 2026-10."),
         widget=forms.DateInput(format="%Y-%m", attrs={"type": "month", "placeholder": "2026-10"}),
-    )
-    confirmed = forms.BooleanField(
-        label=_(
-            "Make a new version of the standard with the same items and this go-live month. New "
-            "batches use it; existing batches keep the version they were made with."
-        ),
-        error_messages={"required": _("Tick the box to confirm the new version.")},
     )

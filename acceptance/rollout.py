@@ -16,15 +16,14 @@ import datetime
 import statistics
 from dataclasses import dataclass
 
-import django_filters
 from django.db.models import OuterRef, QuerySet, Subquery
-from django.utils.translation import gettext_lazy
 
 from orgs.access import institutions_visible_to
 from orgs.models import Institution, Stage
 
 from .access import reports_visible_to
 from .models import Batch, Inspection, WeeklyReport, week_start
+from .selectors import choice_order
 from .services import missing_reports
 from .tasks import missing_flags
 
@@ -95,8 +94,9 @@ class RolloutBoard:
     flags: dict[datetime.date, list[str]]  # closed weeks the task flagged, newest first
 
 
-def _pilots_with_latest() -> QuerySet[Institution]:
-    """Every pilot with its latest report and latest inspection, in one query."""
+def pilots_with_latest() -> QuerySet[Institution]:
+    """Every pilot with its latest report and latest inspection, in one query (the board's rows,
+    sorted by acceptance.filters.RolloutFilterSet)."""
     report = WeeklyReport.objects.filter(institution=OuterRef("pk")).order_by("-week")
     inspection = Inspection.objects.filter(institution=OuterRef("pk")).order_by("-round")
 
@@ -114,6 +114,7 @@ def _pilots_with_latest() -> QuerySet[Institution]:
             batch_name=latest(inspection, "batch__name"),
             batch_status=latest(inspection, "batch__status"),
             batch_date=latest(inspection, "batch__date"),
+            stage_order=choice_order("stage", Stage.values),
         )
         .order_by("code")
     )
@@ -133,13 +134,16 @@ def _acceptance(inst) -> AcceptanceState | None:
     )
 
 
-def rollout_board(*, day: datetime.date) -> RolloutBoard:
+def rollout_board(
+    *, day: datetime.date, pilots: QuerySet[Institution] | None = None
+) -> RolloutBoard:
     """Every pilot institution: its stage, its latest report, whether it reported this week,
     whether it lags, its progress over the last TREND_WEEKS weeks and where its acceptance stands.
-    Three queries whatever the number of pilots (and one cache read for the flags)."""
+    `pilots`: pilots_with_latest() in the page's order (by code when not given). Three queries
+    whatever the number of pilots (and one cache read for the flags)."""
     weeks = trend_weeks(day)
     this_week = weeks[-1]
-    pilots = list(_pilots_with_latest())
+    pilots = list(pilots_with_latest() if pilots is None else pilots)
     progress = {
         (institution_id, week): value
         for institution_id, week, value in WeeklyReport.objects.filter(
@@ -199,6 +203,7 @@ def report_list(*, user) -> QuerySet[WeeklyReport]:
     return (
         reports_visible_to(user)
         .select_related("institution", "submitted_by")
+        .annotate(stage_order=choice_order("stage", Stage.values))
         .order_by("-week", "institution__code")
     )
 
@@ -213,24 +218,3 @@ def missed_weeks(institution: Institution, *, day: datetime.date) -> list[dateti
     institution as not having reported, newest first."""
     flags = missing_flags(trend_weeks(day)[:-1])
     return sorted((w for w, codes in flags.items() if institution.code in codes), reverse=True)
-
-
-class ReportFilterSet(django_filters.FilterSet):
-    """Filters of the report list, shared by the page and the API. They narrow the user's scope,
-    never widen it."""
-
-    institution = django_filters.CharFilter(
-        field_name="institution__code", label=gettext_lazy("Institution code")
-    )
-    week = django_filters.DateFilter(
-        method="filter_week",
-        label=gettext_lazy("Week"),
-        help_text=gettext_lazy("Any day of the week (YYYY-MM-DD)."),
-    )
-
-    class Meta:
-        model = WeeklyReport
-        fields = ["institution", "week"]
-
-    def filter_week(self, queryset, name, value):
-        return queryset.filter(week=week_start(value))

@@ -20,5 +20,6 @@ urlpatterns = [
         name="tick_evidence",
     ),
     path("standard/", views.standard_detail, name="standard_detail"),
+    path("standard/go-live/", views.standard_go_live, name="standard_go_live"),
     *views_rollout.urlpatterns,
 ]

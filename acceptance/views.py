@@ -5,19 +5,22 @@ acceptance.services; a role that may never do a thing gets 403."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from orgs.access import has_role
+from orgs.confirm import confirmation_required
 from orgs.downloads import stored_file_response
-from orgs.models import Role
+from orgs.models import Role, Stage
 from orgs.views import apply_errors, role_required
 
 from . import access, exporting, selectors, services
+from .filters import BatchFilterSet, InspectionFilterSet
 from .forms import BatchForm, DecisionForm, GoLiveForm, TickForm
 from .models import Batch, Inspection, StandardItem, Tick
 
@@ -29,6 +32,7 @@ REPORT_READERS = (Role.HR, Role.AUDITOR, Role.ACCEPTANCE)
 TEAM_ROLES = (Role.HR, Role.ACCEPTANCE)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+BATCHES_PER_PAGE = 50
 
 
 # --- Batches -------------------------------------------------------------------------------------
@@ -60,8 +64,12 @@ def batch_list(request):
                 return redirect("acceptance:batch_detail", pk=batch.pk)
         status = 400
     readers = has_role(user, *REPORT_READERS)
+    filterset = BatchFilterSet(request.GET or None, queryset=selectors.batch_list(user=user))
+    # A few batches a year: paged from the list itself, so the page costs no COUNT query.
+    page = Paginator(list(filterset.qs), BATCHES_PER_PAGE).get_page(request.GET.get("page"))
     context = {
-        "batches": selectors.batch_list(user=user),
+        "filter": filterset,
+        "page_obj": page,
         "form": form,
         "due": selectors.due_for_reacceptance() if readers else None,
         # A head goes straight to their own institution's rounds.
@@ -74,31 +82,51 @@ def batch_list(request):
     return render(request, "acceptance/batch_list.html", context, status=status)
 
 
-def _batch_context(request, batch: Batch) -> dict:
+def _batch_context(request, batch: Batch, *, sortable: bool = False) -> dict:
+    """What the batch's page (and its printable report) show. `sortable`: the institutions in
+    the order the page's `?ordering=` asks for (the report keeps them by code)."""
     user = request.user
-    items, rows = selectors.batch_rows(user=user, batch=batch)
+    inspections = None
+    if sortable:
+        inspections = InspectionFilterSet(
+            request.GET or None, queryset=selectors.batch_inspections(user=user, batch=batch)
+        ).qs
+    items, rows = selectors.batch_rows(user=user, batch=batch, inspections=inspections)
     is_hr = has_role(user, Role.HR)
     member = has_role(user, *TEAM_ROLES) and services.is_member(user, batch)
+    members = list(batch.team.members.order_by("username"))
+    results = [row.inspection.result for row in rows]
     return {
         "batch": batch,
         "items": items,
         "rows": rows,
-        "members": batch.team.members.order_by("username"),
+        "members": members,
         "can_start": batch.status == Batch.Status.PLANNED and (is_hr or member),
         "can_close": is_hr and batch.status != Batch.Status.CLOSED,
         "can_report": has_role(user, *REPORT_READERS),
         "has_payroll": any(item.method == StandardItem.Method.PAYROLL for item in items),
+        # What the close and start dialogs say (the rows are every inspection for HR).
+        "counts": {
+            "total": len(rows),
+            "passed": results.count(Inspection.Result.PASSED),
+            "failed": results.count(Inspection.Result.FAILED),
+            "pending": results.count(Inspection.Result.PENDING),
+        },
+        "failed_rows": [r for r in rows if r.inspection.result == Inspection.Result.FAILED],
+        "pending_rows": [r for r in rows if r.inspection.result == Inspection.Result.PENDING],
     }
 
 
 @role_required(*VIEWERS)
 def batch_detail(request, pk):
     batch = access.batch_get_for_user(request.user, pk=pk)
-    return render(request, "acceptance/batch_detail.html", _batch_context(request, batch))
+    context = _batch_context(request, batch, sortable=True)
+    return render(request, "acceptance/batch_detail.html", context)
 
 
 @role_required(*TEAM_ROLES)
 @require_POST
+@confirmation_required
 def batch_start(request, pk):
     batch = access.batch_get_for_user(request.user, pk=pk)
     try:
@@ -113,6 +141,7 @@ def batch_start(request, pk):
 
 @role_required(Role.HR)
 @require_POST
+@confirmation_required
 def batch_close(request, pk):
     batch = access.batch_get_for_user(request.user, pk=pk)
     try:
@@ -181,12 +210,20 @@ def _render_inspection(
                 line.form = bound_tick[1]
             else:
                 line.form = _tick_form(line)
+    institution = inspection.institution
+    # A pass moves the institution on to the trial run (试运行), never back (services).
+    stages = list(Stage.values)
+    after_pass = (
+        Stage.TRIAL if stages.index(institution.stage) < stages.index(Stage.TRIAL) else None
+    )
     context = {
         "inspection": inspection,
         "batch": batch,
         "lines": lines,
         "met_count": sum(line.met for line in lines),
         "unmet_mandatory": [line.item for line in lines if line.item.mandatory and not line.met],
+        "unmet": [line.item for line in lines if not line.met],
+        "stage_after_pass": Stage(after_pass).label if after_pass else None,
         "can_tick": can_tick,
         "can_decide": open_ and (member or has_role(user, Role.HR)),
         "decision_form": decision_form or DecisionForm(),
@@ -241,10 +278,14 @@ def tick_save(request, pk, item):
 
 @role_required(*TEAM_ROLES)
 @require_POST
+@confirmation_required
 def inspection_decide(request, pk):
-    """Pass or fail; a pass is refused with the service's message naming the unmet items."""
+    """Pass or fail, from its dialog (whose reason box is the decision's note); a pass is refused
+    with the service's message naming the unmet items."""
     inspection = access.inspection_get_for_user(request.user, pk=pk)
-    form = DecisionForm(request.POST)
+    form = DecisionForm(
+        {"decision": request.POST.get("decision", ""), "note": request.confirmation_reason}
+    )
     if form.is_valid():
         passed = form.cleaned_data["decision"] == "pass"
         try:
@@ -277,44 +318,51 @@ def tick_evidence(request, pk, item):
 # --- Standard ------------------------------------------------------------------------------------
 
 
-@role_required(*VIEWERS)
-@require_http_methods(["GET", "POST"])
-def standard_detail(request):
-    """The current standard and its versions; HR sets the go-live month here, which makes a new
-    version with the same items (services.standard_go_live_change)."""
-    user = request.user
-    is_hr = has_role(user, Role.HR)
-    if request.method == "POST" and not is_hr:
-        raise PermissionDenied
+def _render_standard(request, *, form: GoLiveForm | None = None, status: int = 200):
     standard = services.standard_current()
-    form = None
-    if is_hr and standard is not None:
-        form = GoLiveForm(request.POST or None, initial={"go_live_month": standard.go_live_month})
-    status = 200
-    if request.method == "POST":
-        if form is not None and form.is_valid():
-            try:
-                new = services.standard_go_live_change(
-                    actor=user, go_live_month=form.cleaned_data["go_live_month"]
-                )
-            except ValidationError as error:
-                apply_errors(form, error)
-            else:
-                messages.success(
-                    request,
-                    _(
-                        "Version %(version)s of the standard is in force: wages are checked from "
-                        "%(month)s (go-live). New batches use it; existing batches keep theirs."
-                    )
-                    % {"version": new.version, "month": services.month_label(new.go_live_month)},
-                )
-                return redirect("acceptance:standard_detail")
-        status = 400
+    if form is None and has_role(request.user, Role.HR) and standard is not None:
+        form = GoLiveForm(initial={"go_live_month": standard.go_live_month})
+    versions = list(selectors.standard_versions()) if standard else []
     context = {
         "standard": standard,
         "items": standard.items.all() if standard else [],
         "go_live": services.month_label(standard.go_live_month) if standard else "",
-        "versions": selectors.standard_versions() if standard else [],
-        "form": form,
+        "versions": versions,
+        "batches_made": sum(v.batch_count for v in versions),
+        "form": form if standard else None,
     }
     return render(request, "acceptance/standard_detail.html", context, status=status)
+
+
+@role_required(*VIEWERS)
+@require_safe
+def standard_detail(request):
+    """The current standard and its versions; HR sets the go-live month from here (below)."""
+    return _render_standard(request)
+
+
+@role_required(Role.HR)
+@require_POST
+@confirmation_required
+def standard_go_live(request):
+    """HR sets the go-live month, from the standard page's dialog: a new version with the same
+    items (services.standard_go_live_change). Refused: the page again, saying why (400)."""
+    form = GoLiveForm(request.POST)
+    if form.is_valid():
+        try:
+            new = services.standard_go_live_change(
+                actor=request.user, go_live_month=form.cleaned_data["go_live_month"]
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _(
+                    "Version %(version)s of the standard is in force: wages are checked from "
+                    "%(month)s (go-live). New batches use it; existing batches keep theirs."
+                )
+                % {"version": new.version, "month": services.month_label(new.go_live_month)},
+            )
+            return redirect("acceptance:standard_detail")
+    return _render_standard(request, form=form, status=400)

@@ -23,6 +23,7 @@ from orgs.views import apply_errors, role_required
 
 from . import rollout, services
 from .access import READERS
+from .filters import ReportFilterSet, RolloutFilterSet
 from .models import WeeklyReport, week_start
 
 REPORTS_PER_PAGE = 50
@@ -109,6 +110,7 @@ def report_submit(request):
         "week_end": week + datetime.timedelta(days=6),
         "current": current,
         "form": form,
+        "form_rows": [[form["stage"], form["progress"]], [form["problems"], form["next_steps"]]],
         "missed_weeks": rollout.missed_weeks(institution, day=today),
     }
     return render(request, "acceptance/report_form.html", context)
@@ -116,7 +118,7 @@ def report_submit(request):
 
 @role_required(*READERS, Role.HEAD)
 def report_list(request):
-    filterset = rollout.ReportFilterSet(
+    filterset = ReportFilterSet(
         request.GET or None, queryset=rollout.report_list(user=request.user)
     )
     page = Paginator(filterset.qs, REPORTS_PER_PAGE).get_page(request.GET.get("page"))
@@ -142,7 +144,8 @@ def report_list(request):
 
 @role_required(Role.HR, Role.AUDITOR, Role.ACCEPTANCE)
 def rollout_board(request):
-    board = rollout.rollout_board(day=timezone.localdate())
+    filterset = RolloutFilterSet(request.GET or None, queryset=rollout.pilots_with_latest())
+    board = rollout.rollout_board(day=timezone.localdate(), pilots=filterset.qs)
     context = {"board": board, "can_submit": has_role(request.user, Role.HR)}
     return render(request, "acceptance/rollout.html", context)
 

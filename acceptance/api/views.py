@@ -4,22 +4,20 @@ acceptance.access (outside the caller's scope → 404), every change through acc
 names and its PermissionDenied a 403. Nothing is updated or deleted through the API (405): a batch,
 a tick, a decision and a report each have their own action."""
 
-import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from acceptance import access, rollout, services
-from acceptance.models import Batch, Inspection, Standard, Tick, WeeklyReport, week_start
+from acceptance import access, rollout, selectors, services
+from acceptance.filters import BatchFilterSet, InspectionFilterSet, ReportFilterSet
+from acceptance.models import Standard, Tick, WeeklyReport, week_start
 from orgs.access import has_role, institutions_visible_to
 from orgs.api.views import drf_validation_error
-from orgs.filters import IntegerFilter
 from orgs.models import Institution, Role
 
 from .permissions import BatchAccess, InspectionAccess, ReportAccess, StandardAccess
@@ -57,14 +55,6 @@ class StandardViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 # --- Batches -------------------------------------------------------------------------------------
 
 
-class BatchFilterSet(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=Batch.Status.choices, label=gettext_lazy("Status"))
-
-    class Meta:
-        model = Batch
-        fields = ["status"]
-
-
 @extend_schema_view(
     create=extend_schema(request=BatchCreateSerializer, responses={201: BatchSerializer}),
 )
@@ -81,9 +71,10 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def get_queryset(self):
         user = self.request.user
         visible = access.inspections_visible_to(user).select_related("institution")
+        # The list's own order and counts (sorted by BatchFilterSet's `ordering`).
         return (
-            access.batches_visible_to(user)
-            .select_related("team", "standard")
+            selectors.batch_list(user=user)
+            .select_related("standard")
             .prefetch_related(
                 Prefetch(
                     "inspections",
@@ -91,7 +82,6 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                     to_attr="visible_inspections",
                 )
             )
-            .order_by("-date", "name")
         )
 
     def get_object(self):
@@ -111,20 +101,6 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
 
 # --- Inspections ---------------------------------------------------------------------------------
-
-
-class InspectionFilterSet(django_filters.FilterSet):
-    batch = IntegerFilter(field_name="batch_id", label=gettext_lazy("Batch id"))
-    institution = django_filters.CharFilter(
-        field_name="institution__code", label=gettext_lazy("Institution code")
-    )
-    result = django_filters.ChoiceFilter(
-        choices=Inspection.Result.choices, label=gettext_lazy("Result")
-    )
-
-    class Meta:
-        model = Inspection
-        fields = ["batch", "institution", "result", "round"]
 
 
 class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -231,7 +207,7 @@ class WeeklyReportViewSet(
 
     serializer_class = WeeklyReportSerializer
     permission_classes = [ReportAccess]
-    filterset_class = rollout.ReportFilterSet
+    filterset_class = ReportFilterSet
     http_method_names = READ_AND_POST
 
     def get_queryset(self):

@@ -304,6 +304,8 @@ def _client(client_for, persona) -> Client:
 # Resolved lazily: importing the URL conf while collecting would fix it with the DEBUG of that
 # moment (the static routes of the development server).
 STANDARD = reverse_lazy("acceptance:standard_detail")
+GO_LIVE = reverse_lazy("acceptance:standard_go_live")
+CONFIRMED = {"confirm": "yes"}
 
 
 @pytest.mark.parametrize("persona", ["hr", "acceptance", "auditor", "head_a", HEAD_P01])
@@ -311,14 +313,15 @@ def test_the_standard_page_says_from_when_wages_are_checked(client_for, pilots, 
     body = _client(client_for, persona).get(STANDARD).content.decode()
     assert 'data-testid="go-live" data-month="2026-10"' in body
     assert "Wages are checked from 2026-10 (go-live) up to the month before the inspection." in body
-    # Only HR gets the form.
+    # Only HR gets the dialog with its form.
     assert ('data-testid="go-live-form"' in body) is (persona == "hr")
+    assert ('data-testid="go-live-form-open"' in body) is (persona == "hr")
 
 
 @pytest.mark.parametrize("persona", [*PERSONAS, HEAD_P01])
 def test_setting_the_go_live_month_per_persona(client_for, pilots, persona):
     response = _client(client_for, persona).post(
-        STANDARD, {"go_live_month": "2026-11", "confirmed": "on"}
+        GO_LIVE, {"go_live_month": "2026-11", **CONFIRMED}
     )
     if persona == "anonymous":
         assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
@@ -327,11 +330,31 @@ def test_setting_the_go_live_month_per_persona(client_for, pilots, persona):
     assert Standard.objects.count() == (2 if persona == "hr" else 1)
 
 
+def test_the_standard_page_only_reads(client_for, pilots):
+    """The page itself changes nothing: the go-live month is posted to its own URL."""
+    response = client_for("hr").post(STANDARD, {"go_live_month": "2026-11", **CONFIRMED})
+    assert response.status_code == 405
+    assert Standard.objects.count() == 1
+
+
+def test_a_new_version_needs_the_dialog_s_confirmation(client_for, pilots):
+    hr = client_for("hr")
+    response = hr.post(GO_LIVE, {"go_live_month": "2026-11"})
+    assert response.status_code == 400
+    assert Standard.objects.count() == 1
+    body = hr.get(STANDARD).content.decode()
+    dialog = body.split('data-testid="go-live-form"')[1].split("</dialog>")[0]
+    # The dialog says what is made, for whom, with counts; it posts the month and confirm=yes.
+    assert "Version 2 of the standard is made with the same 5 items" in dialog
+    assert "Every batch made from now on uses it; none has been made yet." in dialog
+    assert 'name="go_live_month"' in dialog and 'name="confirm" value="yes"' in dialog
+
+
 def test_hr_sets_the_go_live_month_and_sees_the_new_version(client_for, world, pilots):
     client = client_for("hr")
     body = client.get(STANDARD).content.decode()
     assert "Make version 2" in body and 'value="2026-10"' in body
-    response = client.post(STANDARD, {"go_live_month": "2026-11", "confirmed": "on"}, follow=True)
+    response = client.post(GO_LIVE, {"go_live_month": "2026-11", **CONFIRMED}, follow=True)
     body = response.content.decode()
     assert (
         "Version 2 of the standard is in force: wages are checked from 2026-11 (go-live). New "
@@ -350,13 +373,13 @@ def test_hr_sets_the_go_live_month_and_sees_the_new_version(client_for, world, p
 @pytest.mark.parametrize(
     ("data", "error"),
     [
-        ({"go_live_month": "2026-11"}, "Tick the box to confirm the new version."),
-        ({"go_live_month": "2026-10", "confirmed": "on"}, "The go-live month is 2026-10 already."),
-        ({"go_live_month": "next month", "confirmed": "on"}, "Enter a valid date."),
+        ({"go_live_month": "2026-10"}, "The go-live month is 2026-10 already."),
+        ({"go_live_month": "next month"}, "Enter a valid date."),
+        ({"go_live_month": ""}, "This field is required."),
     ],
 )
 def test_the_go_live_form_refuses_without_changing_anything(client_for, pilots, data, error):
-    response = client_for("hr").post(STANDARD, data)
+    response = client_for("hr").post(GO_LIVE, data | CONFIRMED)
     assert response.status_code == 400
     body = response.content.decode()
     assert 'data-testid="go-live-errors"' in body and error in body

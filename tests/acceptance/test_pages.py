@@ -23,6 +23,8 @@ from ..personas import PERSONAS
 from .conftest import confirm_month
 
 DAY = datetime.date(2026, 11, 20)
+# What a confirm dialog posts (orgs.confirm); the decision's note is the dialog's reason box.
+CONFIRM = {"confirm": "yes"}
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 READERS = {"hr", "acceptance", "auditor"}
 
@@ -154,8 +156,12 @@ def test_a_head_sees_only_their_institutions_inspection(world, pilots, first):
 def _post_cases(batch, pilots):
     p01 = _inspection(batch, "P01")
     return {
-        "batch_start": (_url("batch_start", pk=batch.pk), {}, {"hr": 302, "acceptance": 302}),
-        "batch_close": (_url("batch_close", pk=batch.pk), {}, {"hr": 302}),
+        "batch_start": (
+            _url("batch_start", pk=batch.pk),
+            CONFIRM,
+            {"hr": 302, "acceptance": 302},
+        ),
+        "batch_close": (_url("batch_close", pk=batch.pk), CONFIRM, {"hr": 302}),
         "tick_save": (
             _url("tick_save", pk=p01.pk, item=_items(pilots)["DATA"].pk),
             {"met": "yes", "note": "ok"},
@@ -163,7 +169,7 @@ def _post_cases(batch, pilots):
         ),
         "inspection_decide": (
             _url("inspection_decide", pk=p01.pk),
-            {"decision": "fail"},
+            {"decision": "fail", **CONFIRM},
             {"hr": 302, "acceptance": 302},
         ),
         "batch_create": (_url("batch_list"), {"name": "x"}, {"hr": 400}),
@@ -204,10 +210,9 @@ def test_an_acceptance_user_outside_the_team_cannot_tick_or_decide(world, pilots
     )
     assert response.status_code == 403
     assert not Tick.objects.filter(inspection=p01, item__code="DATA").exists()
-    assert (
-        client.post(_url("inspection_decide", pk=p01.pk), {"decision": "fail"}).status_code == 403
-    )
-    assert client.post(_url("batch_start", pk=first.pk)).status_code == 403
+    decide = _url("inspection_decide", pk=p01.pk)
+    assert client.post(decide, {"decision": "fail", **CONFIRM}).status_code == 403
+    assert client.post(_url("batch_start", pk=first.pk), CONFIRM).status_code == 403
     p01.refresh_from_db()
     first.refresh_from_db()
     assert p01.result == "pending" and first.status == "planned"
@@ -262,10 +267,15 @@ def test_start_and_close_with_undecided_institutions(client_for, world, pilots, 
     member = client_for("acceptance")
     body = member.get(_url("batch_detail", pk=first.pk)).content.decode()
     assert 'data-testid="batch-start"' in body and 'data-testid="batch-close"' not in body
-    member.post(_url("batch_start", pk=first.pk))
+    member.post(_url("batch_start", pk=first.pk), CONFIRM)
     first.refresh_from_db()
     assert first.status == Batch.Status.IN_PROGRESS
-    response = hr.post(_url("batch_close", pk=first.pk), follow=True)
+    # The page holds the close back, saying who is undecided; the server refuses it anyway.
+    body = hr.get(_url("batch_detail", pk=first.pk)).content.decode()
+    opener = body.split('data-testid="batch-close-open"')[1].split(">")[0]
+    assert "disabled" in opener
+    assert 'data-testid="batch-undecided"' in body
+    response = hr.post(_url("batch_close", pk=first.pk), CONFIRM, follow=True)
     assert "P01、P02、P03、P04、P05 are not decided yet; the batch stays open." in (
         response.content.decode()
     )
@@ -294,7 +304,7 @@ def test_a_member_ticks_with_evidence(client_for, world, pilots, first, media):
     assert tick.met and tick.note == "培训签到表已核" and tick.by == world.users["acceptance"]
     assert tick.evidence.name.endswith(".jpg")
     body = client.get(_url("inspection_detail", pk=p01.pk)).content.decode()
-    article = body.split('data-code="TRAIN"')[1].split("</article>")[0]
+    article = body.split('data-code="TRAIN"')[1].split('data-testid="tick-item"')[0]
     assert 'data-met="yes"' in body.split('id="item-TRAIN"')[1][:200]
     assert "培训签到表已核" in article and 'data-testid="tick-evidence"' in article
     # The head of P01 downloads it: an attachment, never sniffed.
@@ -351,7 +361,11 @@ def test_pass_is_refused_until_the_mandatory_items_are_met(client_for, world, pi
     body = client.get(url).content.decode()
     month = body.split('data-month="2026-10"')[1].split("</tr>")[0]
     assert 'data-ok="no"' in month and "2026-10: no payroll run computed by the system." in month
-    response = client.post(_url("inspection_decide", pk=p01.pk), {"decision": "pass"})
+    # The page holds the pass back, naming what is missing; the server refuses it anyway.
+    opener = body.split('data-testid="decide-pass-open"')[1].split(">")[0]
+    assert "disabled" in opener
+    assert "工资按系统发放" in body.split('data-testid="unmet-hint"')[1].split("</p>")[0]
+    response = client.post(_url("inspection_decide", pk=p01.pk), {"decision": "pass", **CONFIRM})
     assert response.status_code == 400
     body = response.content.decode()
     assert 'data-testid="decide-errors"' in body
@@ -378,7 +392,7 @@ def test_pass_is_refused_until_the_mandatory_items_are_met(client_for, world, pi
     month = body.split('data-month="2026-10"')[1].split("</tr>")[0]
     assert 'data-ok="yes"' in month and "2026-10: paid as computed." in month
     response = client.post(
-        _url("inspection_decide", pk=p01.pk), {"decision": "pass", "note": "合格"}
+        _url("inspection_decide", pk=p01.pk), {"decision": "pass", "reason": "合格", **CONFIRM}
     )
     assert response.status_code == 302
     p01.refresh_from_db()
@@ -391,16 +405,17 @@ def test_fail_due_for_reacceptance_then_round_2(client_for, world, pilots, first
     member, hr = client_for("acceptance"), client_for("hr")
     p01 = _inspection(first, "P01")
     response = member.post(
-        _url("inspection_decide", pk=p01.pk), {"decision": "fail", "note": "工资未按系统发放"}
+        _url("inspection_decide", pk=p01.pk),
+        {"decision": "fail", "reason": "工资未按系统发放", **CONFIRM},
     )
     assert response.status_code == 302
     for other in first.inspections.exclude(pk=p01.pk):
         services.inspection_decide(actor=world.users["acceptance"], inspection=other, passed=False)
-    assert hr.post(_url("batch_close", pk=first.pk)).status_code == 302
+    assert hr.post(_url("batch_close", pk=first.pk), CONFIRM).status_code == 302
     first.refresh_from_db()
     assert first.status == Batch.Status.CLOSED
     body = hr.get(_url("batch_list")).content.decode()
-    due = body.split('data-testid="due-list"')[1].split("</section>")[0]
+    due = body.split('data-testid="due-list"')[1].split("</table>")[0]
     assert 'data-code="P01"' in due and "P02" in due
     form = body.split('data-testid="batch-create"')[1]
     assert "P01 试点01 · round 2" in form and "P06 试点06 · round 1" in form
@@ -422,7 +437,7 @@ def test_fail_due_for_reacceptance_then_round_2(client_for, world, pilots, first
     assert "工资未按系统发放" in history
     # P01 is no longer due.
     due = hr.get(_url("batch_list")).content.decode().split('data-testid="due-list"')[1]
-    assert 'data-code="P01"' not in due.split("</section>")[0]
+    assert 'data-code="P01"' not in due.split("</table>")[0]
 
 
 # --- Report and export ---------------------------------------------------------------------------

@@ -265,7 +265,7 @@ def test_board_shows_missing_lagging_and_trend(client_as, reports):
         "P08",
         "P09",
     }
-    missing = html.split('data-testid="missing"')[1].split("</article>")[0]
+    missing = html.split('data-testid="missing"')[1].split("</ul>")[0]
     assert re.findall(r'data-code="(\w+)"', missing) == ["A01", "B01", "P07", "P08", "P09"]
     # A CSS bar per reported cell, sized by its progress.
     assert 'data-progress="80"' in html and 'style="width: 80%"' in html
@@ -355,12 +355,12 @@ def test_flags_show_on_the_board_and_the_heads_pages(client_as, world, pilots, r
     flag_missing_reports()
     last_week = weeks_ago(1).isoformat()
     board = client_as("hr").get(BOARD).content.decode()
-    flags = board.split('data-testid="flags"')[1].split("</section>")[0]
+    flags = board.split('data-testid="flags"')[1].split("</ul>")[0]
     assert f'data-week="{last_week}"' in flags and "P08" in flags
     assert re.search(rf'<td class="trend flagged" data-week="{last_week}"', board)
     for url in (SUBMIT, REPORTS):
         html = client_as("head_p01").get(url).content.decode()
-        missed = html.split('data-testid="missed-weeks"')[1].split("</div>")[0]
+        missed = html.split('data-testid="missed-weeks"')[1].split("</ul>")[0]
         assert f'data-week="{last_week}"' in missed
     # A head whose institution reported is not told anything.
     other = UserFactory(username="head_p07", role=Role.HEAD)

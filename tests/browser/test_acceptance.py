@@ -97,8 +97,9 @@ def test_member_fails_then_passes_in_round_2_hr_refused_4_and_9(
         member.click(f"tr[data-batch='{first.pk}'] [data-testid=batch-link]")
         member.wait_for_url(f"**/acceptance/batches/{first.pk}/")
         fits_the_screen(member)
+        member.click("[data-testid=batch-start-open]")
         with member.expect_navigation():
-            member.click("[data-testid=batch-start]")
+            member.click("[data-testid=batch-start-submit]")
         assert member.locator("[data-testid=batch-status]").get_attribute("data-status") == (
             "in_progress"
         )
@@ -115,21 +116,24 @@ def test_member_fails_then_passes_in_round_2_hr_refused_4_and_9(
         assert Tick.objects.get(inspection=p01, item__code="ENV").evidence.name.endswith(".pdf")
         assert item(member, "ENV").locator("[data-testid=tick-evidence]").count() == 1
 
-        # October has no confirmed payroll: the page says which month fails, and a pass is refused.
+        # October has no confirmed payroll: the page says which month fails, and holds the pass back.
         october = member.locator("[data-testid=payroll-month][data-month='2026-10']")
         assert october.get_attribute("data-ok") == "no"
         assert october.locator("[data-col=reason]").inner_text().strip()
         assert item(member, "PAY").get_attribute("data-met") == "no"
-        with member.expect_navigation():
-            member.click("[data-testid=decide-pass]")
-        assert "工资按系统发放" in member.locator("[data-testid=decide-errors]").inner_text()
+        assert member.locator("[data-testid=decide-pass-open]").is_disabled()
+        assert "工资按系统发放" in member.locator("[data-testid=unmet-hint]").inner_text()
         p01.refresh_from_db()
         assert p01.result == Inspection.Result.PENDING
 
-        # So the member fails it.
-        member.fill("[data-testid=decide-form] textarea[name=note]", "十月工资未按系统发放")
+        # So the member fails it: the dialog names what is not met, the note is its reason.
+        member.click("[data-testid=decide-fail-open]")
+        dialog = member.locator("[data-testid=decide-fail]")
+        assert "工资按系统发放" in dialog.inner_text()
+        fits_the_screen(member)
+        dialog.locator("textarea[name=reason]").fill("十月工资未按系统发放")
         with member.expect_navigation():
-            member.click("[data-testid=decide-fail]")
+            member.click("[data-testid=decide-fail-submit]")
         assert member.locator("[data-testid=inspection-result]").get_attribute("data-result") == (
             "failed"
         )
@@ -144,14 +148,15 @@ def test_member_fails_then_passes_in_round_2_hr_refused_4_and_9(
     with phone(browser) as hr:
         log_in(hr, live_server, "hr")
         hr.goto(f"{live_server.url}/acceptance/batches/{first.pk}/")
+        hr.click("[data-testid=batch-close-open]")
         with hr.expect_navigation():
-            hr.click("[data-testid=batch-close]")
+            hr.click("[data-testid=batch-close-submit]")
         assert hr.locator("[data-testid=batch-status]").get_attribute("data-status") == "closed"
 
         # P01 is due for re-acceptance, offered for a new batch.
         hr.goto(f"{live_server.url}/acceptance/batches/")
         fits_the_screen(hr)
-        assert hr.locator("[data-testid=due-list] li[data-code=P01]").count() == 1
+        assert hr.locator("[data-testid=due-list] tr[data-code=P01]").count() == 1
 
         def choose(*codes, name="第二批"):
             hr.fill("[data-testid=batch-create-form] input[name=name]", name)
@@ -202,8 +207,9 @@ def test_member_fails_then_passes_in_round_2_hr_refused_4_and_9(
             row = member.locator(f"[data-testid=payroll-month][data-month='{month}']")
             assert row.get_attribute("data-ok") == "yes"
         assert item(member, "PAY").get_attribute("data-met") == "yes"
+        member.click("[data-testid=decide-pass-open]")
         with member.expect_navigation():
-            member.click("[data-testid=decide-pass]")
+            member.click("[data-testid=decide-pass-submit]")
         assert member.locator("[data-testid=inspection-result]").get_attribute("data-result") == (
             "passed"
         )

@@ -322,6 +322,7 @@ acceptance:tick_save                405   403   403   403   405   403   403   40
   POST                              -     403   403   403   -     403   403   403   login
 acceptance:tick_evidence            ok    ok    404   403   ok    403   ok    403   login
 acceptance:standard_detail          ok    ok    ok    403   ok    403   ok    403   login
+acceptance:standard_go_live         405   403   403   403   403   403   403   403   login
   POST                              -     403   403   403   403   403   403   403   login
 acceptance:report_list              ok    ok    ok    403   ok    403   ok    403   login
 acceptance:report_submit            ok    ok    ok    403   403   403   403   403   login
