@@ -440,11 +440,8 @@ def explanation_review(
 
 
 @transaction.atomic
-def warning_policy_save(
-    *, actor: User, scheme: Scheme, reason: str = "", **fields
-) -> WarningPolicy:
-    """HR sets the year's early-warning policy (the fields left out keep their value); the
-    reason, when given (the page asks for one), is kept in the audit trail."""
+def warning_policy_save(*, actor: User, scheme: Scheme, **fields) -> WarningPolicy:
+    """HR sets the year's early-warning policy (the fields left out keep their value)."""
     _require_hr(actor)
     unknown = set(fields) - set(POLICY_FIELDS)
     if unknown:
@@ -472,6 +469,6 @@ def warning_policy_save(
         action="bulletins.policy",
         obj=policy,
         before=before,
-        after=audited(policy, POLICY_FIELDS) | ({"reason": reason.strip()} if reason else {}),
+        after=audited(policy, POLICY_FIELDS),
     )
     return policy

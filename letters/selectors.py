@@ -13,7 +13,9 @@ from django.utils.dateparse import parse_datetime
 from appraisal.models import Scheme
 from orgs.models import Institution
 
+from . import services
 from .access import letters_visible_to
+from .filters import status_rows_queryset, with_level_rank
 from .models import LEVEL_ORDER, Letter, LetterItem, Level
 from .reminders import last_reminded
 
@@ -56,49 +58,16 @@ def days_since(moment: datetime, now: datetime | None = None) -> int:
 # --- The list of a year --------------------------------------------------------------------------
 
 
-@dataclass
-class LevelLetters:
-    level: str
-    label: str
-    letters: list[Letter]
-
-
-@dataclass
-class InstitutionLetters:
-    institution: Institution
-    levels: list[LevelLetters] = field(default_factory=list)
-
-
-def letter_list(
-    *,
-    user,
-    scheme: Scheme,
-    include_superseded: bool = False,
-    status: str | None = None,
-    mine: bool = False,
-) -> list[InstitutionLetters]:
-    """The letters of a year the user may read, grouped by institution and level (one query);
-    only those in `status`, and only those the user signs (`mine`), if asked."""
-    letters = letters_visible_to(user).filter(scheme=scheme).select_related(*_RELATED)
-    if status:
-        letters = letters.filter(status=status)
-    elif not include_superseded:
-        letters = letters.exclude(status=Letter.Status.SUPERSEDED)
-    if mine:
-        letters = letters.filter(signer=user)
-    ordered = sorted(
-        letters,
-        key=lambda x: (x.institution.code, _level_index(x.level), x.holder_name, -x.version),
+def letter_list(*, user, scheme: Scheme, include_superseded: bool = False) -> QuerySet[Letter]:
+    """The letters of a year the user may read, by institution, level (head first), holder and
+    newest version: what the page filters and sorts (letters.filters.LetterFilterSet). Versions
+    replaced by a newer one only if asked."""
+    letters = with_level_rank(
+        letters_visible_to(user).filter(scheme=scheme).select_related(*_RELATED)
     )
-    groups: list[InstitutionLetters] = []
-    for letter in ordered:
-        if not groups or groups[-1].institution.pk != letter.institution_id:
-            groups.append(InstitutionLetters(letter.institution))
-        levels = groups[-1].levels
-        if not levels or levels[-1].level != letter.level:
-            levels.append(LevelLetters(letter.level, _level_label(letter.level), []))
-        levels[-1].letters.append(letter)
-    return groups
+    if not include_superseded:
+        letters = letters.exclude(status=Letter.Status.SUPERSEDED)
+    return letters.order_by("institution__code", "level_rank", "holder_name", "-version", "pk")
 
 
 @dataclass
@@ -201,22 +170,20 @@ class StatusRow:
     """The letters of one institution at one level: how many are at each step, and who has not
     signed yet (oldest first)."""
 
-    institution: Institution
+    institution_code: str
+    institution_name: str
     level: str
     label: str
     issued: int = 0
     signed: int = 0
     effective: int = 0
+    waiting_since: datetime | None = None  # the oldest unsigned letter's issue
     unsigned: list[Letter] = field(default_factory=list)
-
-    @property
-    def oldest_unsigned(self) -> datetime | None:
-        return self.unsigned[0].issued_at if self.unsigned else None
 
 
 def status_letters(scheme: Scheme) -> list[Letter]:
     """Every letter of the year still in play (not superseded), unsigned first and oldest first
-    among them, then by institution and level (one query)."""
+    among them, then by institution and level (one query): the Excel export's rows."""
     letters = (
         Letter.objects.filter(scheme=scheme)
         .exclude(status=Letter.Status.SUPERSEDED)
@@ -236,34 +203,97 @@ def status_letters(scheme: Scheme) -> list[Letter]:
     )
 
 
-def status_rows(scheme: Scheme) -> list[StatusRow]:
-    """One row per institution and level, rows with unsigned letters first (longest waiting
-    first), then by institution code and level."""
-    rows: dict[tuple[int, str], StatusRow] = {}
-    for letter in status_letters(scheme):
-        key = (letter.institution_id, letter.level)
-        row = rows.get(key)
-        if row is None:
-            row = rows[key] = StatusRow(
-                letter.institution, letter.level, _level_label(letter.level)
-            )
-        if letter.status == Letter.Status.ISSUED:
-            row.issued += 1
-            row.unsigned.append(letter)
-        elif letter.status == Letter.Status.SIGNED:
-            row.signed += 1
-        elif letter.status == Letter.Status.EFFECTIVE:
-            row.effective += 1
-    now = timezone.now()
-    return sorted(
-        rows.values(),
-        key=lambda r: (
-            not r.unsigned,
-            r.oldest_unsigned or now,
-            r.institution.code,
-            _level_index(r.level),
-        ),
+def status_row_list(scheme: Scheme):
+    """One row per institution and level of the year's letters (letters.filters
+    .status_rows_queryset), rows with unsigned letters first, the longest waiting first, then by
+    institution code and level: the queryset HR's status page filters and sorts."""
+    return status_rows_queryset(Letter.objects.filter(scheme=scheme)).order_by(
+        "waiting_since", "institution__code", "level_rank"
     )
+
+
+def status_rows(scheme: Scheme, rows) -> list[StatusRow]:
+    """The rows of `rows` (status_row_list, filtered and sorted) with their unsigned letters,
+    oldest first (one query for them all)."""
+    result = [
+        StatusRow(
+            institution_code=row["institution__code"],
+            institution_name=row["institution__name"],
+            level=row["level"],
+            label=_level_label(row["level"]),
+            issued=row["issued"],
+            signed=row["signed"],
+            effective=row["effective"],
+            waiting_since=row["waiting_since"] if row["issued"] else None,
+        )
+        for row in rows
+    ]
+    by_key = {(r.institution_code, r.level): r for r in result}
+    unsigned = (
+        Letter.objects.filter(scheme=scheme, status=Letter.Status.ISSUED)
+        .select_related("institution", "signer")
+        .order_by("issued_at", "pk")
+    )
+    for letter in unsigned:
+        row = by_key.get((letter.institution.code, letter.level))
+        if row is not None:
+            row.unsigned.append(letter)
+    return result
+
+
+@dataclass
+class IssuePreview:
+    """What HR's "issue the letters" would do to each institution it covers, without doing it
+    (letters.services.letters_issue does the same comparison, and then issues)."""
+
+    new: list[Institution] = field(default_factory=list)  # no head's letter yet
+    new_versions: list[Institution] = field(default_factory=list)  # targets or head changed
+    unchanged: list[Institution] = field(default_factory=list)
+    skipped: list[Institution] = field(default_factory=list)  # no head to sign it
+
+    @property
+    def to_issue(self) -> int:
+        return len(self.new) + len(self.new_versions)
+
+    @property
+    def institutions(self) -> int:
+        return self.to_issue + len(self.unchanged) + len(self.skipped)
+
+
+def issue_preview(scheme: Scheme, institutions) -> IssuePreview:
+    """For each institution, whether issuing its head's letter now makes a new letter, a new
+    version, or nothing (five queries whatever their number)."""
+    institutions = list(institutions)
+    preview = IssuePreview()
+    headed = [i for i in institutions if i.head_id is not None]
+    items = services.head_letter_items_for(scheme, headed)
+    current = {}
+    for letter in (
+        Letter.objects.filter(scheme=scheme, institution__in=headed, level=Level.HEAD)
+        .exclude(status=Letter.Status.SUPERSEDED)
+        .order_by("institution_id", "version")
+    ):
+        current[letter.institution_id] = letter  # the newest version in play wins
+    for institution in institutions:
+        if institution.head_id is None:
+            preview.skipped.append(institution)
+            continue
+        letter = current.get(institution.pk)
+        if letter is None:
+            preview.new.append(institution)
+            continue
+        content = services.letter_content(
+            scheme=scheme,
+            institution=institution,
+            level=Level.HEAD,
+            holder_name=institution.head.get_full_name(),
+            items=items[institution.pk],
+        )
+        if letter.content == content and letter.signer_id == institution.head_id:
+            preview.unchanged.append(institution)
+        else:
+            preview.new_versions.append(institution)
+    return preview
 
 
 def institutions_without_letter(scheme: Scheme) -> QuerySet[Institution]:

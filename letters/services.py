@@ -55,23 +55,31 @@ def _num(value: Decimal | None) -> str | None:
 def head_letter_items(scheme: Scheme, institution: Institution) -> list[dict]:
     """What the head's letter commits to, from the scheme and the institution's targets. The
     letter is a Chinese document whatever language the person issuing it reads the UI in."""
+    return head_letter_items_for(scheme, [institution])[institution.pk]
+
+
+def head_letter_items_for(scheme: Scheme, institutions) -> dict[int, list[dict]]:
+    """head_letter_items of several institutions at once, in three queries whatever their
+    number ({institution id: items}): what issuing to a group would put in each letter."""
+    institutions = list(institutions)
+    indicators = list(Indicator.objects.filter(scheme=scheme).prefetch_related("institutions"))
+    targets: dict[int, dict[int, Target]] = {i.pk: {} for i in institutions}
+    # The letter commits to the whole year's target (下半年: the year, cumulative).
+    for t in Target.objects.filter(
+        indicator__scheme=scheme, institution__in=[i.pk for i in institutions], period=HalfYear.H2
+    ):
+        targets[t.institution_id][t.indicator_id] = t
     with translation.override("zh-hans"):
-        return _head_letter_items(scheme, institution)
+        return {
+            institution.pk: _head_letter_items(institution, indicators, targets[institution.pk])
+            for institution in institutions
+        }
 
 
-def _head_letter_items(scheme: Scheme, institution: Institution) -> list[dict]:
-    indicators = [
-        i
-        for i in Indicator.objects.filter(scheme=scheme).prefetch_related("institutions")
-        if i.applies_to_all or institution in i.institutions.all()
-    ]
-    targets = {
-        t.indicator_id: t
-        # The letter commits to the whole year's target (下半年: the year, cumulative).
-        for t in Target.objects.filter(
-            indicator__scheme=scheme, institution=institution, period=HalfYear.H2
-        )
-    }
+def _head_letter_items(
+    institution: Institution, indicators: list[Indicator], targets: dict[int, Target]
+) -> list[dict]:
+    indicators = [i for i in indicators if i.applies_to_all or institution in i.institutions.all()]
     items = []
     for ind in sorted(
         indicators, key=lambda i: (i.part != Part.BUSINESS, i.part, i.sort_order, i.code)
@@ -399,22 +407,25 @@ def can_cascade(actor: User, parent: Letter) -> bool:
     return has_role(actor, Role.HR) or actor.pk == parent.signer_id
 
 
-@transaction.atomic
-def letter_cascade(*, actor: User, parent: Letter, children: list[ChildLetter]) -> list[Letter]:
-    """Decompose a signed letter one level down (主要领导 → 分管领导 → 单位部门 → 全体干部).
-
-    For each additive target (an absolute amount) the parts given to the level below — these
-    letters and those issued before — must add up to at least the whole target; otherwise
-    nothing is issued and the error names each item and the amount still missing."""
-    parent = (
-        Letter.objects.select_for_update().select_related("scheme", "institution").get(pk=parent.pk)
-    )
+def letter_cascade_check(*, actor: User, parent: Letter, children: list[ChildLetter]) -> None:
+    """What letter_cascade would refuse, without writing anything (the page's check before its
+    confirm dialog): PermissionDenied, or a ValidationError naming every problem."""
     if not can_cascade(actor, parent):
         raise PermissionDenied
     if parent.status not in (Letter.Status.SIGNED, Letter.Status.EFFECTIVE):
         raise ValidationError(_("A letter is decomposed once its holder has signed it."))
-    level = _next_level(parent.level)
-    items = {i.pk: i for i in parent.items.all()}
+    _next_level(parent.level)
+    errors = _cascade_problems(parent, {i.pk: i for i in parent.items.all()}, children)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _cascade_problems(
+    parent: Letter, items: dict[int, LetterItem], children: list[ChildLetter]
+) -> list[str]:
+    """Every reason not to issue `children` from `parent`: items that are not the parent's,
+    amounts not above zero, and additive targets not covered in full by the letters one level
+    down (these and those issued before, superseded ones not counted)."""
     errors = []
     for child in children:
         unknown = set(child.allocations) - set(items)
@@ -456,6 +467,26 @@ def letter_cascade(*, actor: User, parent: Letter, children: list[ChildLetter]) 
                     "gap": _num(item.target_value - given),
                 }
             )
+    return errors
+
+
+@transaction.atomic
+def letter_cascade(*, actor: User, parent: Letter, children: list[ChildLetter]) -> list[Letter]:
+    """Decompose a signed letter one level down (主要领导 → 分管领导 → 单位部门 → 全体干部).
+
+    For each additive target (an absolute amount) the parts given to the level below — these
+    letters and those issued before — must add up to at least the whole target; otherwise
+    nothing is issued and the error names each item and the amount still missing."""
+    parent = (
+        Letter.objects.select_for_update().select_related("scheme", "institution").get(pk=parent.pk)
+    )
+    if not can_cascade(actor, parent):
+        raise PermissionDenied
+    if parent.status not in (Letter.Status.SIGNED, Letter.Status.EFFECTIVE):
+        raise ValidationError(_("A letter is decomposed once its holder has signed it."))
+    level = _next_level(parent.level)
+    items = {i.pk: i for i in parent.items.all()}
+    errors = _cascade_problems(parent, items, children)
     if errors:
         raise ValidationError(errors)
     letters = []

@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:pk>/reissue/", views.letter_reissue, name="letter_reissue"),
     path("<int:pk>/download/", views.letter_download, name="letter_download"),
     path("<int:pk>/cascade/", views.letter_cascade, name="letter_cascade"),
+    path("<int:pk>/cascade/issue/", views.letter_cascade_issue, name="letter_cascade_issue"),
     path("status/<int:year>/", views.status, name="status"),
     path("status/<int:year>/export.xlsx", views.status_export, name="status_export"),
     path("status/<int:year>/issue/", views.status_issue, name="status_issue"),

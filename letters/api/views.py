@@ -4,20 +4,18 @@ check the actor, validate and audit); a service's ValidationError is a 400 on it
 its PermissionDenied a 403. Letters are never updated or deleted through the API (405): a change of
 targets makes a new version, issued by HR."""
 
-import django_filters
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Case, Prefetch, Value, When
-from django.utils.translation import gettext_lazy
+from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from letters import access, services
-from letters.models import LEVEL_ORDER, Letter, LetterItem, Level
+from letters.filters import LetterFilterSet, with_level_rank
+from letters.models import Letter, LetterItem, Level
 from orgs.api.views import drf_validation_error
-from orgs.filters import IntegerFilter
 
 from .permissions import IsHR, SignedIn
 from .serializers import (
@@ -26,24 +24,6 @@ from .serializers import (
     LetterSignSerializer,
     LetterVerifySerializer,
 )
-
-# Head's letters first, then down the four levels (the stored codes do not sort that way).
-LEVEL_RANK = Case(*(When(level=level, then=Value(i)) for i, level in enumerate(LEVEL_ORDER)))
-
-
-class LetterFilterSet(django_filters.FilterSet):
-    year = IntegerFilter(field_name="scheme__year", label=gettext_lazy("Year"))
-    institution = django_filters.CharFilter(
-        field_name="institution__code", label=gettext_lazy("Institution code")
-    )
-    level = django_filters.ChoiceFilter(choices=Level.choices, label=gettext_lazy("Level"))
-    status = django_filters.ChoiceFilter(
-        choices=Letter.Status.choices, label=gettext_lazy("Status")
-    )
-
-    class Meta:
-        model = Letter
-        fields = ["year", "institution", "level", "status"]
 
 
 class LetterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -58,12 +38,12 @@ class LetterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     def get_queryset(self):
         return (
-            access.letters_visible_to(self.request.user)
+            with_level_rank(access.letters_visible_to(self.request.user))
             .select_related("scheme", "institution", "signer", "countersigned_by")
             .prefetch_related(
                 Prefetch("items", queryset=LetterItem.objects.select_related("indicator"))
             )
-            .order_by("-scheme__year", "institution__code", LEVEL_RANK, "holder_name", "-version")
+            .order_by("-scheme__year", "institution__code", "level_rank", "holder_name", "-version")
         )
 
     def get_object(self):

@@ -63,6 +63,10 @@ def test_head_signs_hr_countersigns_other_head_is_refused(
         log_in(hr, live_server, "hr")
         hr.goto(url)
         assert hr.locator("[data-testid=sign-form]").count() == 0  # HR never signs for the head
+        # Countersigning opens its dialog first (what takes effect); its own button does it.
+        hr.click("[data-testid=countersign-open]")
+        hr.locator("dialog[open]").wait_for()
+        assert "甲机构" in hr.locator("dialog[open]").inner_text()
         hr.click("[data-testid=countersign-submit]")
         hr.wait_for_selector("[data-testid=letter-status][data-status=effective]")
         verification = hr.locator("[data-testid=letter-verification]")

@@ -25,6 +25,7 @@ from ..factories import PASSWORD, UserFactory
 
 PERSONAS = ["hr", "head_a", "head_b", "scorer", "acceptance", "payroll", "auditor", "norole"]
 ALL = [*PERSONAS, "anonymous"]
+CONFIRM = {"confirm": "yes"}  # what the confirm dialogs post (orgs.confirm)
 
 
 @pytest.fixture(autouse=True)
@@ -126,7 +127,7 @@ def test_signing_per_persona(client_for, world, year, letter, persona):
 
 @pytest.mark.parametrize("persona", ALL)
 def test_countersigning_per_persona(client_for, world, year, signed, persona):
-    response = client_for(persona).post(_url("letter_countersign", signed))
+    response = client_for(persona).post(_url("letter_countersign", signed), CONFIRM)
     if persona == "anonymous":
         assert _login_redirect(response)
     else:
@@ -138,7 +139,7 @@ def test_countersigning_per_persona(client_for, world, year, signed, persona):
 @pytest.mark.parametrize("persona", ALL)
 def test_hr_actions_per_persona(client_for, world, year, letter, persona):
     for url in (_url("status_issue", year=2026), _url("letter_reissue", letter)):
-        response = client_for(persona).post(url)
+        response = client_for(persona).post(url, CONFIRM)
         if persona == "anonymous":
             assert _login_redirect(response)
         else:
@@ -217,14 +218,14 @@ def test_hr_cannot_sign_but_countersigns(client_for, world, year, letter):
     letter.refresh_from_db()
     assert letter.status == Letter.Status.ISSUED
     # Countersigning an unsigned letter is refused, with the reason.
-    response = hr.post(_url("letter_countersign", letter))
+    response = hr.post(_url("letter_countersign", letter), CONFIRM)
     assert "Only a letter its holder has signed is countersigned." in [
         str(m) for m in get_messages(response.wsgi_request)
     ]
     _sign(letter)
     body = hr.get(_url("letter_detail", letter)).content.decode()
     assert 'data-testid="countersign-submit"' in body
-    response = hr.post(_url("letter_countersign", letter))
+    response = hr.post(_url("letter_countersign", letter), CONFIRM)
     assert response.status_code == 302
     letter.refresh_from_db()
     assert letter.status == Letter.Status.EFFECTIVE
@@ -306,7 +307,7 @@ def test_changed_targets_are_reissued_by_hr_and_old_versions_stay_readable(
     assert 'data-testid="letter-outdated"' in body and 'data-testid="letter-reissue"' in body
     head_body = client_for("head_a").get(_url("letter_detail", signed)).content.decode()
     assert 'data-testid="letter-outdated"' not in head_body  # a notice to HR
-    response = hr.post(_url("letter_reissue", signed))
+    response = hr.post(_url("letter_reissue", signed), CONFIRM)
     v2 = Letter.objects.get(institution=world.a, level="head", version=2)
     assert response["Location"] == _url("letter_detail", v2)
     body = hr.get(_url("letter_detail", v2)).content.decode()
@@ -429,7 +430,18 @@ def test_cascade_form_refusal_names_the_missing_amount(client_for, world, year, 
     assert response.status_code == 400
     assert "No active user has the username nobody." in response.content.decode()
     rows[1]["signer"] = "deputy2"
+    # Covered: the check says what would be issued (nothing is yet), the dialog issues it.
     response = client.post(_url("letter_cascade", signed), _cascade_data(rows))
+    assert response.status_code == 200
+    body = response.content.decode()
+    dialog = body.split('data-testid="cascade-issue"')[1].split("</dialog>")[0]
+    assert "Issue 2 letters to 分管领导" in body and "分管副总 乙" in dialog and "deputy2" in dialog
+    assert not Letter.objects.filter(level="deputy").exists()
+    issue = _url("letter_cascade_issue", signed)
+    assert f'action="{issue}"' in body
+    assert client.post(issue, _cascade_data(rows)).status_code == 400  # not confirmed
+    assert not Letter.objects.filter(level="deputy").exists()
+    response = client.post(issue, _cascade_data(rows) | CONFIRM)
     assert response.status_code == 302
     first = Letter.objects.get(level="deputy", holder_name="分管副总 甲")
     assert first.signer.username == "deputy1" and first.parent == signed
@@ -476,7 +488,7 @@ def test_status_lists_unsigned_first_with_who_and_since_when(client_for, world, 
     _a, b = two_letters
     response = client_for("hr").get(_url("status", year=2026))
     rows = response.context["rows"]
-    assert [(r.institution.code, r.level) for r in rows] == [("B01", "head"), ("A01", "head")]
+    assert [(r.institution_code, r.level) for r in rows] == [("B01", "head"), ("A01", "head")]
     assert rows[0].unsigned == [b] and rows[0].issued == 1 and rows[1].signed == 1
     body = response.content.decode()
     assert body.index('data-code="B01"') < body.index('data-code="A01"')
@@ -505,7 +517,7 @@ def test_status_export(client_for, world, year, two_letters):
 
 def test_issue_to_every_institution_reports_the_skipped(client_for, world, year, letter):
     lone = Institution.objects.create(code="D01", name="丁机构", head=None)  # no group: skipped
-    response = client_for("hr").post(_url("status_issue", year=2026))
+    response = client_for("hr").post(_url("status_issue", year=2026), CONFIRM)
     assert response.status_code == 302
     notes = [str(m) for m in get_messages(response.wsgi_request)]
     assert "1 letters issued; 1 already up to date." in notes
@@ -517,8 +529,87 @@ def test_issue_to_every_institution_reports_the_skipped(client_for, world, year,
     Institution.objects.filter(pk=world.c.pk).update(
         head=UserFactory(username="head_c", role=Role.HEAD)
     )
-    client_for("hr").post(_url("status_issue", year=2026), {"institution": "C01"})
+    client_for("hr").post(_url("status_issue", year=2026), {"institution": "C01", **CONFIRM})
     assert Letter.objects.filter(institution=world.c, level="head").count() == 1
+
+
+def test_issuing_says_what_it_does_and_needs_the_confirmation(client_for, world, year, letter):
+    """The status page's dialog counts what issuing would do — new letters, new versions, up to
+    date, no head — for every group or the one chosen; without confirm=yes nothing is issued."""
+    Target.objects.filter(institution=world.a, unit="万元").update(target_value=D("1500"))
+    client = client_for("hr")
+    response = client.get(_url("status", year=2026))
+    preview = response.context["preview"]
+    assert [i.code for i in preview.new] == ["B01"]
+    assert [i.code for i in preview.new_versions] == ["A01"]
+    assert (preview.unchanged, [i.code for i in preview.skipped]) == ([], ["C01"])
+    body = response.content.decode()
+    dialog = body.split('data-testid="issue-all"')[1].split("</dialog>")[0]
+    assert "Issue the 2026 letters of 2 institutions" in body
+    assert "1 new letter, 1 new version" in dialog and "heads are notified" in dialog
+    assert "1 institution has no head and is skipped" in dialog
+    before = Letter.objects.count()
+    for data in ({}, {"confirm": "no"}, {"group": "G2"}):
+        assert client.post(_url("status_issue", year=2026), data).status_code == 400
+    assert Letter.objects.count() == before
+    # One group: the dialog counts that group's institutions, and posts it.
+    response = client.get(_url("status", year=2026), {"group": "G2"})
+    assert [i.code for i in response.context["preview"].new] == ["B01"]
+    assert response.context["preview"].new_versions == []
+    assert 'name="group" value="G2"' in response.content.decode()
+    assert [r.institution_code for r in response.context["rows"]] == []  # G2 has no letter yet
+    response = client.post(_url("status_issue", year=2026), {"group": "G2", **CONFIRM})
+    assert response["Location"] == _url("status", year=2026) + "?group=G2"
+    assert Letter.objects.filter(institution=world.b).count() == 1
+    assert Letter.objects.filter(institution=world.a).count() == 1  # G1 untouched
+
+
+def test_countersign_and_reissue_dialogs_and_their_refusal(client_for, world, year, signed):
+    hr = client_for("hr")
+    body = hr.get(_url("letter_detail", signed)).content.decode()
+    dialog = body.split('data-testid="countersign"')[1].split("</dialog>")[0]
+    assert "Countersign the 2026 letter of A01 甲机构" in body and "takes effect" in dialog
+    assert hr.post(_url("letter_countersign", signed)).status_code == 400
+    signed.refresh_from_db()
+    assert signed.status == Letter.Status.SIGNED
+    assert hr.post(_url("letter_countersign", signed), CONFIRM).status_code == 302
+    Target.objects.filter(institution=world.a, unit="万元").update(target_value=D("1500"))
+    body = hr.get(_url("letter_detail", signed)).content.decode()
+    dialog = body.split('data-testid="letter-reissue"')[1].split("</dialog>")[0]
+    assert "Issue version 2 of the letter of A01 甲机构" in body
+    assert "must sign it again" in dialog and "stays in force" in dialog
+    assert hr.post(_url("letter_reissue", signed)).status_code == 400
+    assert Letter.objects.filter(institution=world.a, level="head").count() == 1
+
+
+def test_letters_sort_by_column_on_the_page_and_in_the_api(client_for, world, year, deputies):
+    services.letter_issue(actor=world.users["hr"], scheme=year.scheme, institution=world.b)
+    client = client_for("hr")
+
+    def shown(**params):
+        response = client.get(_url("letter_list", year=2026), params)
+        return [(x.institution.code, x.level) for x in response.context["page_obj"]]
+
+    # By default: institution, then the levels in their order (head first), then holder.
+    assert shown() == [("A01", "head"), ("A01", "deputy"), ("A01", "deputy"), ("B01", "head")]
+    assert shown(ordering="-institution")[0] == ("B01", "head")
+    assert shown(ordering="-level")[:2] == [("A01", "deputy"), ("A01", "deputy")]
+    assert shown(level="deputy", ordering="-holder") == [("A01", "deputy"), ("A01", "deputy")]
+    holders = [
+        x.holder_name
+        for x in client.get(
+            _url("letter_list", year=2026), {"level": "deputy", "ordering": "-holder"}
+        ).context["page_obj"]
+    ]
+    assert holders == sorted(holders, reverse=True)
+    api = client.get("/api/v1/letters/", {"year": 2026, "ordering": "-institution"}).json()
+    assert api["results"][0]["institution"] == "B01"
+    assert client.get("/api/v1/letters/", {"ordering": "content"}).status_code == 400
+    # HR's status table: unsigned first by default, any column on request.
+    rows = client.get(_url("status", year=2026)).context["rows"]
+    assert (rows[0].institution_code, rows[0].level) == ("A01", "deputy")
+    rows = client.get(_url("status", year=2026), {"ordering": "-institution"}).context["rows"]
+    assert [r.institution_code for r in rows] == ["B01", "A01", "A01"]
 
 
 # --- Reminders -----------------------------------------------------------------------------------
@@ -607,10 +698,13 @@ def _more_letters(world, year, letter, count):
         )  # fmt: skip
 
 
-# session, user, year, letters, the user's own letters to sign
-LIST_QUERIES = 5
-# session, user, year, letters, institutions without a letter (+ HR: the groups to issue to)
-STATUS_QUERIES = {"hr": 6, "auditor": 5}
+# session, user, year, count, page of letters, the user's own letters to sign (+ HR and
+# auditors: the institutions to filter by)
+LIST_QUERIES = {"hr": 7, "head_a": 6}
+# session, user, year, rows per institution and level, their unsigned letters, institutions
+# without a letter, the groups to filter by (+ HR: what issuing would do — the institutions it
+# covers, the indicators and their institutions, the targets, the current letters — 5)
+STATUS_QUERIES = {"hr": 12, "auditor": 7}
 # session, user, letter, signature and countersignature accounts, versions, letters below
 # (+ HR: whether the targets changed since it was issued, 4)
 DETAIL_QUERIES = {"hr": 10, "head_a": 6}
@@ -619,8 +713,8 @@ DETAIL_QUERIES = {"hr": 10, "head_a": 6}
 @pytest.mark.parametrize(
     ("persona", "name", "queries"),
     [
-        ("hr", "letter_list", LIST_QUERIES),
-        ("head_a", "letter_list", LIST_QUERIES),
+        ("hr", "letter_list", LIST_QUERIES["hr"]),
+        ("head_a", "letter_list", LIST_QUERIES["head_a"]),
         ("hr", "status", STATUS_QUERIES["hr"]),
         ("auditor", "status", STATUS_QUERIES["auditor"]),
     ],

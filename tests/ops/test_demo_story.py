@@ -279,7 +279,7 @@ def test_what_the_readme_says_they_see(seeded):
     letters = head.get("/letters/years/2026/").content.decode()
     for letter in Letter.objects.filter(institution__code="JG001").exclude(status="superseded"):
         assert f'data-letter="{letter.pk}"' in letters
-    assert re.findall(r'data-code="(JG\d+)"', letters) == ["JG001"]
+    assert set(re.findall(r'data-code="(JG\d+)"', letters)) == {"JG001"}  # one row per letter
     listed = _client("head2").get("/api/v1/institutions/").json()["results"]
     assert [row["code"] for row in listed] == ["JG002"]
     # payroll: JG001–JG003's runs of March (exported), October (confirmed), November (draft).

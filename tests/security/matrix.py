@@ -107,6 +107,7 @@ KWARGS = {
     "letters:letter_reissue": {"pk": "letter"},
     "letters:letter_download": {"pk": "letter"},
     "letters:letter_cascade": {"pk": "letter"},
+    "letters:letter_cascade_issue": {"pk": "letter"},
     "letters:status": YEAR,
     "letters:status_export": YEAR,
     "letters:status_issue": YEAR,
@@ -299,6 +300,8 @@ letters:letter_reissue              405   403   403   403   403   403   403   40
   POST                              -     403   403   403   403   403   403   403   login
 letters:letter_download             ok    ok    404   404   404   404   ok    404   login
 letters:letter_cascade              ok    ok    404   404   404   404   403   404   login
+  POST                              -     -     404   404   404   404   403   404   login
+letters:letter_cascade_issue        405   405   405   405   405   405   405   405   login
   POST                              -     -     404   404   404   404   403   404   login
 letters:status                      ok    403   403   403   403   403   ok    403   login
 letters:status_export               ok    403   403   403   403   403   ok    403   login
