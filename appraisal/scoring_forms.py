@@ -1,4 +1,5 @@
-"""Forms of the scoring pages: a ledger entry, the ledger's filters and the grid's filters.
+"""Forms of the scoring pages: a ledger entry and the grid's filters (the ledger's are
+filters.LedgerFilterSet).
 They only parse input and offer the choices the user may pick; the rules are in services."""
 
 import secrets
@@ -95,6 +96,16 @@ class EntryForm(forms.Form):
             ]
             self.fields["indicator"].help_text = ""
 
+    @property
+    def rows(self) -> list[list]:
+        """The visible fields as the page lays them out (c-form-fields :rows)."""
+        return [
+            [self["institution"], self["kind"]],
+            [self["indicator"], self["period"]],
+            [self["points"], self["evidence"]],
+            [self["reason"]],
+        ]
+
     def clean(self):
         data = super().clean()
         if data.get("kind") == LedgerEntry.Kind.INDICATOR:
@@ -129,48 +140,6 @@ class EntryForm(forms.Form):
 
 def new_idempotency_key() -> str:
     return secrets.token_urlsafe(32)  # 43 characters
-
-
-class LedgerFilterForm(forms.Form):
-    institution = InstitutionChoiceField(
-        label=_("Institution"),
-        queryset=Institution.objects.none(),
-        to_field_name="code",
-        required=False,
-        empty_label=_("All institutions"),
-    )
-    kind = forms.ChoiceField(
-        label=_("Kind"), choices=[("", _("All kinds")), *LedgerEntry.Kind.choices], required=False
-    )
-    indicator = IndicatorChoiceField(
-        label=_("Indicator"),
-        queryset=Indicator.objects.none(),
-        to_field_name="code",
-        required=False,
-        empty_label=_("All indicators"),
-    )
-    part = forms.ChoiceField(
-        label=_("Part"), choices=[("", _("All parts")), *Part.choices], required=False
-    )
-    period = forms.ChoiceField(
-        label=_("Period"), choices=[("", _("All periods")), *Period.choices], required=False
-    )
-    official = forms.ChoiceField(
-        label=_("Official or self"),
-        choices=[
-            ("", _("Official and self-assessment")),
-            ("official", _("Official")),
-            ("self", _("Self-assessment")),
-        ],
-        required=False,
-    )
-
-    def __init__(self, *args, user, scheme: Scheme, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["institution"].queryset = _visible_institutions(user)
-        self.fields["indicator"].queryset = Indicator.objects.filter(scheme=scheme).order_by(
-            "part", "sort_order", "code"
-        )
 
 
 class GridFilterForm(forms.Form):

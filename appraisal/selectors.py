@@ -4,6 +4,7 @@ orgs.access) and loads in a fixed number of set-based queries, however many inst
 entries there are."""
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
+    DecimalField,
     Exists,
     F,
     OuterRef,
@@ -122,11 +124,12 @@ def grid(
     part: str | None = None,
     indicator: Indicator | None = None,
     among: QuerySet[Indicator] | None = None,
+    ordering: Sequence[str] = (),
 ) -> Grid:
     """The indicators the user scores (of `among`, if given) × the institutions each applies to.
     A cell holds the indicator's score per period, worked out by the engine from the counted
     official entries, and their sum; each row also shows the part scores of the latest results,
-    if any."""
+    if any. Rows by group and code, or by `ordering` (filters.GridRowFilterSet)."""
     indicators = indicators_scored_by(user, scheme).order_by("part", "sort_order", "code")
     if part:
         indicators = indicators.filter(part=part)
@@ -150,7 +153,7 @@ def grid(
         institutions_visible_to(user)
         .filter(wanted)
         .select_related("group")
-        .order_by(F("group__sort_order").asc(nulls_last=True), "code")
+        .order_by(*(ordering or (F("group__sort_order").asc(nulls_last=True), "code")))
         if indicators
         else Institution.objects.none()
     )
@@ -247,26 +250,22 @@ def _appealable(user, scheme: Scheme) -> Q | None:
     )
 
 
-def ledger_list(*, user, scheme: Scheme, filters: dict | None = None) -> QuerySet[LedgerEntry]:
-    """The year's entries the user may see, newest first, with what a row shows in one query.
-    `filters` are a LedgerFilterForm's cleaned data: institution, kind, indicator, part,
-    period, official ("official" / "self")."""
-    filters = filters or {}
+# A ledger entry's points as they count towards the total: a veto deduction (recorded positive,
+# docs/SCORING.md) is taken off, so it reads −30.00; every other kind counts as recorded.
+def signed_points(entry: str = "") -> Case:
+    """SQL for an entry's points as they count (`entry`: the path to the entry, e.g. "entry__")."""
+    return Case(
+        When(**{f"{entry}kind": LedgerEntry.Kind.VETO}, then=-F(f"{entry}points")),
+        default=F(f"{entry}points"),
+        output_field=DecimalField(max_digits=8, decimal_places=2),
+    )
+
+
+def ledger_list(*, user, scheme: Scheme) -> QuerySet[LedgerEntry]:
+    """The year's entries the user may see, newest first, with what a row shows in one query:
+    whether the user may reverse or appeal it, its appeal, and `signed_points` (signed_points()).
+    Filter and sort it with filters.LedgerFilterSet."""
     qs = entries_visible_to(user).filter(scheme=scheme)
-    if filters.get("institution"):
-        qs = qs.filter(institution=filters["institution"])
-    if filters.get("kind"):
-        qs = qs.filter(kind=filters["kind"])
-    if filters.get("indicator"):
-        qs = qs.filter(indicator=filters["indicator"])
-    if filters.get("part"):
-        qs = qs.filter(indicator__part=filters["part"])
-    if filters.get("period"):
-        qs = qs.filter(period=filters["period"])
-    if filters.get("official") == "official":
-        qs = qs.filter(is_official=True)
-    elif filters.get("official") == "self":
-        qs = qs.filter(is_official=False)
     reversible = _reversible(user)
     if reversible is None or not scheme.accepts_entries:
         flag = Value(False)
@@ -291,6 +290,7 @@ def ledger_list(*, user, scheme: Scheme, filters: dict | None = None) -> QuerySe
             appealable=appeal_flag,
             appeal_pk=Subquery(appeal.values("pk")[:1]),
             appeal_status=Subquery(appeal.values("status")[:1]),
+            signed_points=signed_points(),
         )
         .order_by("-id")
     )
@@ -334,11 +334,13 @@ def with_states(entries) -> list[LedgerEntry]:
 
 
 def appeal_list(*, user) -> QuerySet[Appeal]:
-    """The appeals the user may see, newest first, with what a row shows in one query (filter it
-    with filters.AppealFilterSet)."""
+    """The appeals the user may see, newest first, with what a row shows in one query and the
+    entry's points as they count (`entry_signed_points`); filter and sort it with
+    filters.AppealFilterSet."""
     return (
         appeals_visible_to(user)
         .select_related("scheme", "institution", "entry__indicator", "submitted_by", "answered_by")
+        .annotate(entry_signed_points=signed_points("entry__"))
         .order_by("-submitted_at", "-id")
     )
 
@@ -390,11 +392,19 @@ class Rankings:
     page: object  # django.core.paginator.Page over the pages of groups
 
 
-def rankings(*, user, scheme: Scheme, page=None, period: str = engine.Period.YEAR) -> Rankings:
+def rankings(
+    *,
+    user,
+    scheme: Scheme,
+    page=None,
+    period: str = engine.Period.YEAR,
+    ordering: Sequence[str] = (),
+) -> Rankings:
     """The year's results the user may see, per assessment group in group order, each group
-    ordered by rank, a page of whole groups at a time (RANKING_ROWS_PER_PAGE rows; all of them
-    while they fit). Two queries: the groups with their sizes, then this page's results.
-    `period=h1`: the mid-year ranking, by the first-half rank."""
+    ordered by rank (or by `ordering` within it: filters.RankingFilterSet), a page of whole
+    groups at a time (RANKING_ROWS_PER_PAGE rows; all of them while they fit). Two queries: the
+    groups with their sizes, then this page's results. `period=h1`: the mid-year ranking, by the
+    first-half rank."""
     rank = "h1_rank" if period == engine.Period.H1 else "rank"
     visible = results_visible_to(user).filter(scheme=scheme)
     group_order = (F("group__sort_order").asc(nulls_last=True), "group__code")
@@ -416,7 +426,7 @@ def rankings(*, user, scheme: Scheme, page=None, period: str = engine.Period.YEA
     results = (
         visible.filter(in_page)
         .select_related("institution", "group")
-        .order_by(*group_order, F(rank).asc(nulls_last=True), "institution__code")
+        .order_by(*group_order, *ordering, F(rank).asc(nulls_last=True), "institution__code", "id")
         if ids
         else []
     )
@@ -479,7 +489,22 @@ def own_result(*, user, scheme: Scheme, institution: Institution) -> OwnResult:
 
 def proposals_pending(*, user) -> QuerySet[LedgerEntry]:
     """Bonus and veto proposals waiting for HR: not decided, not withdrawn by a reversing entry,
-    in a year that still takes decisions; oldest first."""
+    in a year that still takes decisions; oldest first. Each with `counted_before`: its
+    institution's counted official points of the same kind in that year (the bonus or the veto
+    deductions before it; a subquery, not a query per row), for with_effects."""
+    same_kind = (
+        LedgerEntry.objects.filter(
+            COUNTED,
+            scheme=OuterRef("scheme"),
+            institution=OuterRef("institution"),
+            kind=OuterRef("kind"),
+            is_official=True,
+        )
+        .order_by()
+        .values("institution")
+        .annotate(total=Sum("points"))
+        .values("total")
+    )
     return (
         entries_visible_to(user)
         .filter(
@@ -489,9 +514,46 @@ def proposals_pending(*, user) -> QuerySet[LedgerEntry]:
             reversed_by__isnull=True,
             scheme__status__in=[Scheme.Status.OPEN, Scheme.Status.REVIEW],
         )
-        .select_related("scheme", "institution", "department", "created_by")
+        .select_related("scheme", "institution__group", "department", "created_by")
+        .annotate(counted_before=Subquery(same_kind))
         .order_by("created_at", "id")
     )
+
+
+@dataclass
+class ProposalEffect:
+    """What approving a bonus or veto proposal does to its institution, by the rules of
+    engine.institution_compute: the bonus counts up to the cap; veto deductions are taken off
+    the total, and reaching the veto line vetoes the institution (一票否决: unqualified, ranked
+    last)."""
+
+    before: Decimal  # the counted bonus, or veto deductions, of the year without it
+    after: Decimal  # with it
+    counts: Decimal  # what of `after` counts (the bonus capped; veto deductions in full)
+    capped: bool  # the bonus cap cuts it
+    line: Decimal  # the bonus cap, or the veto line
+    vetoed_before: bool
+    vetoed_after: bool
+
+
+def with_effects(entries) -> list[LedgerEntry]:
+    """The rows of a page of proposals_pending, each with its `effect` (ProposalEffect); no
+    query (the counts are annotated, the scheme selected)."""
+    rows = list(entries)
+    for entry in rows:
+        before = max(entry.counted_before or ZERO, ZERO)
+        after = before + entry.points
+        scheme = entry.scheme
+        if entry.kind == LedgerEntry.Kind.VETO:
+            line = scheme.veto_line
+            entry.effect = ProposalEffect(
+                before, after, after, False, line, before >= line, after >= line
+            )
+        else:
+            line = scheme.bonus_cap
+            counts = min(after, line)
+            entry.effect = ProposalEffect(before, after, counts, after > line, line, False, False)
+    return rows
 
 
 def current_half(year: int, today) -> str:

@@ -47,12 +47,6 @@ class ExplanationForm(forms.Form):
     )
 
 
-class ReviewForm(forms.Form):
-    note = forms.CharField(
-        label=_("Review note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
-    )
-
-
 class PolicyForm(forms.Form):
     veto_margin = forms.DecimalField(
         label=_("Veto line margin"),

@@ -113,10 +113,18 @@ def _label_line(line: BulletinLine) -> BulletinLine:
     return line
 
 
-def bulletin_lines(bulletin: Bulletin) -> list[tuple[str, list[BulletinLine]]]:
-    """The frozen lines per group, in group order and by rank within each; one query."""
+def bulletin_lines(
+    bulletin: Bulletin, lines: QuerySet[BulletinLine] | None = None
+) -> list[tuple[str, list[BulletinLine]]]:
+    """The frozen lines per group, in group order and by rank within each; one query. `lines`:
+    the bulletin's lines in another order (filters.BulletinLineFilterSet), kept within each
+    group."""
+    if lines is None:
+        lines = bulletin.lines.order_by("group_order", "group_name", "rank", "institution_code")
+    # A stable sort: the groups in their order, each keeping the order the lines came in.
+    ordered = sorted(lines, key=lambda line: (line.group_order, line.group_name))
     groups: dict[tuple, tuple[str, list[BulletinLine]]] = {}
-    for line in bulletin.lines.order_by("group_order", "group_name", "rank", "institution_code"):
+    for line in ordered:
         groups.setdefault((line.group_order, line.group_name), (line.group_name, []))[1].append(
             _label_line(line)
         )
@@ -141,10 +149,13 @@ def warning_rows(bulletin: Bulletin) -> list[WarningRow]:
     ]
 
 
-def bulletin_detail(*, user, bulletin: Bulletin) -> BulletinView:
-    """A bulletin as its page shows it: two queries (lines; the explanation requests the user may
-    see), whatever the number of institutions."""
-    groups = bulletin_lines(bulletin)
+def bulletin_detail(
+    *, user, bulletin: Bulletin, lines: QuerySet[BulletinLine] | None = None
+) -> BulletinView:
+    """A bulletin as its page shows it: two queries (lines, in `lines`' order within each group
+    when given; the explanation requests the user may see), whatever the number of
+    institutions."""
+    groups = bulletin_lines(bulletin, lines)
     today = timezone.localdate()
     explanations = [
         ExplanationRow(request=r, overdue=r.status == r.Status.REQUESTED and r.due_on < today)

@@ -440,8 +440,11 @@ def explanation_review(
 
 
 @transaction.atomic
-def warning_policy_save(*, actor: User, scheme: Scheme, **fields) -> WarningPolicy:
-    """HR sets the year's early-warning policy (the fields left out keep their value)."""
+def warning_policy_save(
+    *, actor: User, scheme: Scheme, reason: str = "", **fields
+) -> WarningPolicy:
+    """HR sets the year's early-warning policy (the fields left out keep their value); the
+    reason, when given (the page asks for one), is kept in the audit trail."""
     _require_hr(actor)
     unknown = set(fields) - set(POLICY_FIELDS)
     if unknown:
@@ -469,6 +472,6 @@ def warning_policy_save(*, actor: User, scheme: Scheme, **fields) -> WarningPoli
         action="bulletins.policy",
         obj=policy,
         before=before,
-        after=audited(policy, POLICY_FIELDS),
+        after=audited(policy, POLICY_FIELDS) | ({"reason": reason.strip()} if reason else {}),
     )
     return policy

@@ -5,6 +5,8 @@ policy. Thin: objects come through bulletins.access (out of scope: 404), reads t
 bulletins.selectors, every change through bulletins.services; a role that may never do a thing
 gets 403."""
 
+import datetime
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -14,15 +16,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from appraisal.models import Scheme
+from appraisal.models import Result, Scheme
 from orgs.access import has_role
+from orgs.confirm import confirmation_required
 from orgs.downloads import stored_file_response
 from orgs.models import Role
 from orgs.views import apply_errors, role_required
 
 from . import access, exporting, rules, selectors, services
-from .filters import BulletinFilterSet, ExplanationFilterSet
-from .forms import ExplanationForm, GenerateForm, PolicyForm, ReviewForm
+from .filters import BulletinFilterSet, BulletinLineFilterSet, ExplanationFilterSet
+from .forms import ExplanationForm, GenerateForm, PolicyForm
 from .models import Bulletin, ExplanationRequest, policy_for
 
 # Every role reads published bulletins (HR and auditors drafts too): bulletins.access.
@@ -92,14 +95,34 @@ def bulletin_list(request):
     return render(request, "bulletins/bulletin_list.html", context, status=status)
 
 
+def _publish_preview(bulletin: Bulletin, view: selectors.BulletinView) -> dict:
+    """What publishing this draft does, for its dialog: who sees it, who is asked to explain and
+    by when (services.bulletin_publish asks every lagging line of a monthly bulletin, due
+    `explanation_days` after the day of publication)."""
+    policy = policy_for(bulletin.scheme)
+    lagging_groups = {line.group_name for line in view.lagging}
+    return {
+        "units": sum(len(lines) for _name, lines in view.groups),
+        "groups": len(view.groups),
+        "asked": len(view.lagging) if bulletin.kind == Bulletin.Kind.MONTHLY else 0,
+        "asked_groups": len(lagging_groups),
+        "bottom_n": policy.explanation_bottom_n,
+        "due_on": timezone.localdate() + datetime.timedelta(days=policy.explanation_days),
+    }
+
+
 @role_required(*READERS)
 def bulletin_detail(request, pk):
     bulletin = access.bulletin_get_for_user(request.user, pk=pk)
     is_hr = has_role(request.user, Role.HR)
+    can_publish = is_hr and bulletin.status == Bulletin.Status.DRAFT
+    lines = BulletinLineFilterSet(request.GET or None, queryset=bulletin.lines.all()).qs
+    view = selectors.bulletin_detail(user=request.user, bulletin=bulletin, lines=lines)
     context = {
-        "view": selectors.bulletin_detail(user=request.user, bulletin=bulletin),
+        "view": view,
         "bulletin": bulletin,
-        "can_publish": is_hr and bulletin.status == Bulletin.Status.DRAFT,
+        "can_publish": can_publish,
+        "publish": _publish_preview(bulletin, view) if can_publish else None,
         "can_policy": is_hr,
     }
     return render(request, "bulletins/bulletin_detail.html", context)
@@ -107,6 +130,7 @@ def bulletin_detail(request, pk):
 
 @role_required(Role.HR)
 @require_POST
+@confirmation_required
 def bulletin_publish(request, pk):
     bulletin = access.bulletin_get_for_user(request.user, pk=pk)
     was_draft = bulletin.status == Bulletin.Status.DRAFT
@@ -125,6 +149,7 @@ def bulletin_publish(request, pk):
 
 @role_required(Role.HR)
 @require_POST
+@confirmation_required
 def bulletin_regenerate(request, pk):
     """Generate a draft again from the current results (same period and number). The warnings are
     as of today while today still reports this period, else as of the day after it."""
@@ -181,7 +206,6 @@ def _render_explanation(
     explanation: ExplanationRequest,
     *,
     form: ExplanationForm | None = None,
-    review_form: ReviewForm | None = None,
     status: int = 200,
 ):
     user = request.user
@@ -195,7 +219,7 @@ def _render_explanation(
         "view": selectors.explanation_detail(request=explanation),
         "explanation": explanation,
         "form": form if can_submit else None,
-        "review_form": (review_form or ReviewForm()) if can_review else None,
+        "can_review": can_review,
     }
     return render(request, "bulletins/explanation_detail.html", context, status=status)
 
@@ -235,20 +259,19 @@ def explanation_submit(request, pk):
 
 @role_required(Role.HR)
 @require_POST
+@confirmation_required
 def explanation_review(request, pk):
+    """HR reviews once, from the dialog; its reason box is the review note (optional)."""
     explanation = access.explanation_get_for_user(request.user, pk=pk)
-    form = ReviewForm(request.POST)
-    if form.is_valid():
-        try:
-            services.explanation_review(
-                actor=request.user, request=explanation, note=form.cleaned_data["note"]
-            )
-        except ValidationError as error:
-            _refused(request, error)
-        else:
-            messages.success(request, _("The explanation is reviewed."))
-        return redirect("bulletins:explanation_detail", pk=explanation.pk)
-    return _render_explanation(request, explanation, review_form=form, status=400)
+    try:
+        services.explanation_review(
+            actor=request.user, request=explanation, note=request.confirmation_reason
+        )
+    except ValidationError as error:
+        _refused(request, error)
+    else:
+        messages.success(request, _("The explanation is reviewed."))
+    return redirect("bulletins:explanation_detail", pk=explanation.pk)
 
 
 @role_required(*access.EXPLANATION_READERS)
@@ -261,18 +284,49 @@ def explanation_attachment(request, pk):
 # --- Warning policy ------------------------------------------------------------------------------
 
 
+def _policy_changes(form: PolicyForm, current) -> list[tuple[str, object, object]]:
+    """(label, now, then) of each setting the form changes."""
+    return [
+        (form[name].label, getattr(current, name), form.cleaned_data[name])
+        for name in services.POLICY_FIELDS
+        if form.cleaned_data[name] != getattr(current, name)
+    ]
+
+
+def _asked_under(scheme: Scheme, bottom_n: int) -> tuple[int, int]:
+    """(units, groups): how many units a monthly bulletin would ask on today's results with
+    `bottom_n` (rules.lagging, ties at the boundary included). One query."""
+    by_group: dict[int | None, list[tuple[int, int | None]]] = {}
+    for institution_id, group_id, rank in Result.objects.filter(scheme=scheme).values_list(
+        "institution_id", "group_id", "rank"
+    ):
+        by_group.setdefault(group_id, []).append((institution_id, rank))
+    asked = sum(len(rules.lagging(pairs, bottom_n)) for pairs in by_group.values())
+    return asked, len(by_group)
+
+
 @role_required(Role.HR)
 @require_http_methods(["GET", "POST"])
+@confirmation_required(reason=True)
 def policy(request, year):
+    """The year's early-warning policy. The form is reviewed first (GET `?review=1` with the new
+    values): the page then says what changes and what follows, and the dialog posts the values
+    with the confirmation and the reason, which the audit trail keeps."""
     scheme = get_object_or_404(Scheme, year=year)
     current = policy_for(scheme)
     initial = {name: getattr(current, name) for name in services.POLICY_FIELDS}
-    form = PolicyForm(request.POST or None, initial=initial)
     status = 200
+    review = None
     if request.method == "POST":
+        form = PolicyForm(request.POST, initial=initial)
         if form.is_valid():
             try:
-                services.warning_policy_save(actor=request.user, scheme=scheme, **form.cleaned_data)
+                services.warning_policy_save(
+                    actor=request.user,
+                    scheme=scheme,
+                    reason=request.confirmation_reason,
+                    **form.cleaned_data,
+                )
             except ValidationError as error:
                 apply_errors(form, error)
             else:
@@ -282,5 +336,17 @@ def policy(request, year):
                 )
                 return redirect("bulletins:policy", year=scheme.year)
         status = 400
-    context = {"scheme": scheme, "form": form, "policy": current}
+    elif request.GET.get("review"):
+        form = PolicyForm(request.GET, initial=initial)
+        if form.is_valid():
+            asked, groups = _asked_under(scheme, form.cleaned_data["explanation_bottom_n"])
+            review = {
+                "changes": _policy_changes(form, current),
+                "asked": asked,
+                "groups": groups,
+                "values": form.cleaned_data,
+            }
+    else:
+        form = PolicyForm(initial=initial)
+    context = {"scheme": scheme, "form": form, "policy": current, "review": review}
     return render(request, "bulletins/policy.html", context, status=status)

@@ -226,6 +226,39 @@ class WarningRow:
     label: str
     detail: str
     href: str
+    group_name: str = ""  # the institution's assessment group, where it has a result
+
+
+def _warning_key(field: str):
+    """How the overview's warning list sorts by one of its columns; the institution's code
+    breaks ties, so the order is total."""
+
+    def code(w: WarningRow) -> str:
+        return w.institution.code if w.institution else ""
+
+    def name(w: WarningRow) -> str:
+        return w.institution.name if w.institution else ""
+
+    return {
+        "kind": lambda w: (w.warning.severity, code(w)),
+        "institution": lambda w: (code(w), w.warning.severity),
+        "name": lambda w: (name(w), code(w), w.warning.severity),
+        "group": lambda w: (w.group_name == "", w.group_name, code(w), w.warning.severity),
+    }[field]
+
+
+# `?ordering=` of the overview's early warnings (the page and the API): these columns only.
+WARNING_ORDERINGS = ("kind", "institution", "name", "group")
+
+
+def sort_warnings(rows: list[WarningRow], ordering: str | None) -> tuple[list[WarningRow], str]:
+    """The warnings in the order `ordering` asks (a column of WARNING_ORDERINGS, "-" for
+    descending), and the ordering applied ("" for the default: most serious first)."""
+    field = (ordering or "").removeprefix("-")
+    if field not in WARNING_ORDERINGS:
+        return rows, ""
+    descending = ordering.startswith("-")
+    return sorted(rows, key=_warning_key(field), reverse=descending), ordering
 
 
 @dataclass
@@ -242,6 +275,7 @@ class Overview:
     charts_page: object = None  # django.core.paginator.Page over the pages of group charts
     results_count: int = 0
     warning_kind: str = ""  # the kind the list is filtered to, if any
+    warning_order: str = ""  # the column the list is sorted by (WARNING_ORDERINGS), if any
 
     @property
     def warning_summary(self) -> list[tuple[str, str, int]]:
@@ -268,7 +302,7 @@ class Overview:
         """The overview's other choices (trend group, warning kind) as "&name=value…", for the
         links that turn the pages of group charts."""
         chosen = {"group": self.trend.group.code if self.trend.group else "",
-                  "warning": self.warning_kind}  # fmt: skip
+                  "warning": self.warning_kind, "ordering": self.warning_order}  # fmt: skip
         return "".join(f"&{urlencode({k: v})}" for k, v in chosen.items() if v)
 
     def distribution_data(self) -> dict:
@@ -361,6 +395,7 @@ def overview(
     trend_group: str | None = None,
     warning_kind: str | None = None,
     charts_page: str | int | None = None,
+    warning_order: str | None = None,
 ):
     """HR's overview of the year. Queries: results, institutions, head letters, passed pilots,
     snapshots of the trend group, and the four of the warnings — whatever the size of the group
@@ -416,6 +451,7 @@ def overview(
     ]
 
     found = watchlist.year_warnings(scheme, institutions=visible, results=results, day=day)
+    group_names = {r.institution_id: r.group.name for r in results if r.group is not None}
     warning_rows = []
     for w in found:
         inst = institutions.get(w.institution_id)
@@ -426,8 +462,10 @@ def overview(
                 label=warning_label(w.code),
                 detail=warning_detail(w),
                 href=_warning_href(w, inst, scheme, urls),
+                group_name=group_names.get(w.institution_id, ""),
             )
         )
+    warning_rows, warning_order = sort_warnings(warning_rows, warning_order)
 
     totals = [r.total for r in results]
     stage_counts = Counter(i.stage for i in institutions.values())
@@ -465,6 +503,7 @@ def overview(
         warnings=warning_rows,
         results_count=len(results),
         warning_kind=warning_kind if warning_kind in set(rules.Code) else "",
+        warning_order=warning_order,
     )
 
 

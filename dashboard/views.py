@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from appraisal.access import scheme_get_for_user, schemes_visible_to
 from appraisal.models import Scheme
-from orgs.access import institution_get_for_user, institutions_visible_to
+from orgs.access import has_role, institution_get_for_user, institutions_visible_to
 from orgs.models import Role
 from orgs.views import role_required
 
@@ -44,6 +44,7 @@ def overview(request, year):
         trend_group=request.GET.get("group"),
         warning_kind=request.GET.get("warning"),
         charts_page=request.GET.get("charts"),
+        warning_order=request.GET.get("ordering"),
     )
     return render(request, "dashboard/overview.html", {"scheme": scheme, "o": data})
 
@@ -67,7 +68,12 @@ def portal(request, year, code):
     data = selectors.portal(
         user=request.user, scheme=scheme, institution=institution, day=timezone.localdate()
     )
-    return render(request, "dashboard/portal.html", {"scheme": scheme, "p": data})
+    context = {
+        "scheme": scheme,
+        "p": data,
+        "sees_overview": has_role(request.user, *OVERVIEW_ROLES),
+    }
+    return render(request, "dashboard/portal.html", context)
 
 
 app_name = "dashboard"

@@ -22,8 +22,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from appraisal import access, selectors, services
-from appraisal.filters import AppealFilterSet
-from appraisal.models import Indicator, LedgerEntry, Part, Period, Result, Target
+from appraisal.filters import ENTRY_ORDERING, AppealFilterSet, ResultFilterSet, SortingFilter
+from appraisal.models import Indicator, LedgerEntry, Part, Period, Target
 from appraisal.tasks import recompute_request
 from orgs.api.permissions import ReadOnlyUnlessHR
 from orgs.api.views import drf_validation_error
@@ -307,10 +307,21 @@ class EntryFilterSet(django_filters.FilterSet):
     period = django_filters.ChoiceFilter(choices=Period.choices, label=gettext_lazy("Period"))
     is_official = django_filters.BooleanFilter(label=gettext_lazy("Official"))
     status = django_filters.ChoiceFilter(choices=EntryStatus.CHOICES, label=gettext_lazy("Status"))
+    # The ledger page's columns (filters.ENTRY_ORDERING); `points` as recorded here.
+    ordering = SortingFilter(fields={**ENTRY_ORDERING, "points": "points"}, then=("-id",))
 
     class Meta:
         model = LedgerEntry
-        fields = ["year", "institution", "kind", "indicator", "period", "is_official", "status"]
+        fields = [
+            "year",
+            "institution",
+            "kind",
+            "indicator",
+            "period",
+            "is_official",
+            "status",
+            "ordering",
+        ]
 
 
 # Whether an entry counts, as appraisal.recompute.COUNTED decides it (an entry counts when it needs
@@ -455,20 +466,6 @@ class EntryViewSet(
 
 
 # --- Results -------------------------------------------------------------------------------------
-
-
-class ResultFilterSet(django_filters.FilterSet):
-    year = IntegerFilter(field_name="scheme__year", label=gettext_lazy("Year"))
-    group = django_filters.CharFilter(
-        field_name="group__code", label=gettext_lazy("Assessment group code")
-    )
-    institution = django_filters.CharFilter(
-        field_name="institution__code", label=gettext_lazy("Institution code")
-    )
-
-    class Meta:
-        model = Result
-        fields = ["year", "group", "institution"]
 
 
 class ResultViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

@@ -15,6 +15,7 @@ from orgs.models import Role
 from orgs.views import role_required
 
 from .. import access, engine, selectors, tasks
+from ..filters import RankingFilterSet, ordering_terms
 from ..models import Scheme
 from .transfer import RANKING_ROLES
 
@@ -31,16 +32,26 @@ LATEST_PAGES = {
 
 @role_required(*RANKING_ROLES)
 def rankings(request, year):
+    """The year's rankings per group. Two views of the same rows, so that each fits a laptop's
+    screen: the scores (parts, bonus, veto deductions, total, grade, prize, flags) and, with
+    `?view=gaps`, what separates each institution from the qualify line, the next prize and its
+    neighbours. Sorted within each group by `?ordering=` (filters.RankingFilterSet)."""
     scheme = access.scheme_get_for_user(request.user, year=year)
     if request.GET.get("period", "").lower() == engine.Period.H1:
         return redirect("appraisal:rankings_h1", year=scheme.year)
-    ranked = selectors.rankings(user=request.user, scheme=scheme, page=request.GET.get("page"))
+    ranked = selectors.rankings(
+        user=request.user,
+        scheme=scheme,
+        page=request.GET.get("page"),
+        ordering=ordering_terms(RankingFilterSet(request.GET or None)),
+    )
     context = {
         "scheme": scheme,
         "groups": ranked.groups,
         "index": ranked.index,
         "page_obj": ranked.page,
         "state": selectors.results_state(scheme),
+        "view": "gaps" if request.GET.get("view") == "gaps" else "scores",
         "can_recompute": user_role(request.user) == Role.HR,
         "can_export": user_role(request.user) in RANKING_ROLES,
     }
@@ -54,7 +65,11 @@ def rankings_h1(request, year):
     graded against the qualify line; no prizes (they are annual)."""
     scheme = access.scheme_get_for_user(request.user, year=year)
     ranked = selectors.rankings(
-        user=request.user, scheme=scheme, page=request.GET.get("page"), period=engine.Period.H1
+        user=request.user,
+        scheme=scheme,
+        page=request.GET.get("page"),
+        period=engine.Period.H1,
+        ordering=ordering_terms(RankingFilterSet(request.GET or None)),
     )
     context = {
         "scheme": scheme,
@@ -96,8 +111,8 @@ def my_results(request, year):
         )
         context["state"] = selectors.results_state(scheme)
         if user_role(request.user) == Role.HEAD:
-            entries = selectors.ledger_list(
-                user=request.user, scheme=scheme, filters={"institution": institution}
+            entries = selectors.ledger_list(user=request.user, scheme=scheme).filter(
+                institution=institution
             )
             page = Paginator(entries, ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
             page.object_list = selectors.with_states(page.object_list)

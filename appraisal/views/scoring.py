@@ -13,12 +13,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from orgs.access import has_role
+from orgs.confirm import confirmation_required
 from orgs.downloads import stored_file_response
 from orgs.models import Role
 from orgs.views import apply_errors, role_required
 
 from .. import access, selectors, services
-from ..scoring_forms import EntryForm, GridFilterForm, LedgerFilterForm
+from ..filters import GridRowFilterSet, LedgerFilterSet, ordering_terms
+from ..scoring_forms import EntryForm, GridFilterForm
 
 ENTRIES_PER_PAGE = 50
 LEDGER_ROLES = (Role.HR, Role.AUDITOR, Role.SCORER, Role.HEAD)
@@ -52,6 +54,7 @@ def scoring_grid(request, year):
         part=filters.get("part") or None,
         indicator=filters.get("indicator"),
         among=among,
+        ordering=ordering_terms(GridRowFilterSet(request.GET or None)),
     )
     return render(
         request, "appraisal/scoring_grid.html", {"scheme": scheme, "form": form, "grid": grid}
@@ -99,12 +102,20 @@ def entry_create(request, year):
 @role_required(*ENTERING_ROLES)
 @require_POST
 def entry_reverse(request, pk):
+    """Reverse an entry, once its dialog is confirmed with the reason. Who may is checked first:
+    an entry out of reach answers 404 and one the user may not reverse 403, whatever was posted
+    (a refused confirmation says nothing about an entry the user cannot see)."""
     entry = access.entry_get_for_user(request.user, pk=pk)
     if not services.can_reverse(request.user, entry):
         raise PermissionDenied
+    return _entry_reverse_confirmed(request, entry)
+
+
+@confirmation_required(reason=True)
+def _entry_reverse_confirmed(request, entry):
     try:
         reversal = services.ledger_entry_reverse(
-            actor=request.user, entry=entry, reason=request.POST.get("reason", "")
+            actor=request.user, entry=entry, reason=request.confirmation_reason
         )
     except ValidationError as e:
         messages.error(request, " ".join(e.messages))
@@ -125,13 +136,17 @@ def entry_reverse(request, pk):
 @role_required(*LEDGER_ROLES)
 def ledger(request, year):
     scheme = access.scheme_get_for_user(request.user, year=year)
-    form = LedgerFilterForm(request.GET or None, user=request.user, scheme=scheme)
-    if form.is_bound and not form.is_valid():
-        # A filter the user may not use (another institution) shows nothing, not everything.
-        entries = selectors.ledger_list(user=request.user, scheme=scheme).none()
-    else:
-        filters = form.cleaned_data if form.is_bound else {}
-        entries = selectors.ledger_list(user=request.user, scheme=scheme, filters=filters)
+    filterset = LedgerFilterSet(
+        request.GET or None,
+        queryset=selectors.ledger_list(user=request.user, scheme=scheme),
+        user=request.user,
+        scheme=scheme,
+    )
+    entries = filterset.qs
+    if filterset.is_bound and set(filterset.errors) - {"ordering"}:
+        # A filter the user may not use (another institution) shows nothing, not everything; an
+        # unknown sort column only leaves the usual order.
+        entries = entries.none()
     page = Paginator(entries, ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
     page.object_list = selectors.with_states(page.object_list)
     return render(
@@ -139,7 +154,8 @@ def ledger(request, year):
         "appraisal/ledger.html",
         {
             "scheme": scheme,
-            "form": form,
+            "filter": filterset,
+            "form": filterset.form,
             "page_obj": page,
             "querystring": _querystring_without_page(request),
             "can_enter": has_role(request.user, *ENTERING_ROLES),

@@ -20,6 +20,10 @@ class DashboardWarningSerializer(serializers.Serializer):
     code = serializers.CharField(source="warning.code")
     label = serializers.CharField()
     institution = serializers.CharField(source="institution.code", allow_null=True)
+    institution_name = serializers.CharField(source="institution.name", allow_null=True)
+    group_name = serializers.CharField(
+        allow_blank=True, help_text="the institution's assessment group ('' without a result)"
+    )
     detail = serializers.CharField()
     figures = serializers.DictField(source="warning.detail")
 

@@ -37,7 +37,16 @@ class OverviewView(APIView):
 
     @extend_schema(
         responses=OverviewSerializer,
-        parameters=[OpenApiParameter("group", str, description="group code of the trend")],
+        parameters=[
+            OpenApiParameter("group", str, description="group code of the trend"),
+            OpenApiParameter(
+                "ordering",
+                str,
+                enum=[f"{sign}{f}" for f in selectors.WARNING_ORDERINGS for sign in ("", "-")],
+                description="order of `warnings`: by kind (most serious first, the default), "
+                "institution code, institution name or group; `-` for descending",
+            ),
+        ],
     )
     def get(self, request, year):
         scheme = scheme_get_for_user(request.user, year=year)
@@ -46,6 +55,7 @@ class OverviewView(APIView):
             scheme=scheme,
             day=timezone.localdate(),
             trend_group=request.query_params.get("group"),
+            warning_order=request.query_params.get("ordering"),
         )
         return Response(OverviewSerializer(data).data)
 

@@ -845,3 +845,35 @@ def test_result_list_query_count_is_flat(
         data = client.get(API + "results/").json()
     assert data["count"] == {"hr": 30, "head_a": 1, "payroll": 29}[persona]
     assert first == {"hr": 3, "head_a": 1, "payroll": 1}[persona]
+
+
+# --- Sorting, as the pages sort (appraisal/filters.py) --------------------------------------------
+
+
+def test_entries_sort_by_the_ledgers_columns(client_for, ledger, django_assert_num_queries):
+    client = client_for("hr")
+
+    def ids(ordering):
+        with django_assert_num_queries(ENTRY_LIST_QUERIES):
+            return [e["id"] for e in rows(client.get(API + "entries/", {"ordering": ordering}))]
+
+    e = {k: v.pk for k, v in ledger.items()}
+    assert ids("points") == [e["a_c1"], e["b_b2"], e["a_bonus"], e["a_self"]]  # as recorded
+    assert ids("-points") == [e["a_self"], e["a_bonus"], e["b_b2"], e["a_c1"]]
+    # Equal institutions: newest first, the ledger's own order.
+    assert ids("institution") == [e["a_bonus"], e["a_self"], e["a_c1"], e["b_b2"]]
+    assert client.get(API + "entries/", {"ordering": "reason"}).status_code == 400
+
+
+def test_results_sort_by_the_rankings_columns(client_for, world, year):
+    year_results_recompute(scheme_id=year.scheme.pk)  # A01 700, B01 and C01 1000
+    client = client_for("hr")
+
+    def codes(ordering):
+        data = rows(client.get(API + "results/", {"ordering": ordering}))
+        return [r["institution"] for r in data]
+
+    assert codes("total") == ["A01", "B01", "C01"]  # equal totals by institution code
+    assert codes("-total") == ["B01", "C01", "A01"]
+    assert codes("institution") == ["A01", "B01", "C01"]
+    assert client.get(API + "results/", {"ordering": "vetoed"}).status_code == 400

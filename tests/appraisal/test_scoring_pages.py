@@ -144,9 +144,37 @@ REVERSE_EXPECTED = "302 403 404 302 403 403 403 403"
 def test_reverse_access(client_for, world, year, persona):
     entry = record(world, year, by="scorer")
     url = reverse("appraisal:entry_reverse", kwargs={"pk": entry.pk})
-    check(client_for(persona), persona, url, REVERSE_EXPECTED, "post", {"reason": "录入错误"})
+    data = {"confirm": "yes", "reason": "录入错误"}
+    check(client_for(persona), persona, url, REVERSE_EXPECTED, "post", data)
     reversed_ = LedgerEntry.objects.filter(reverses=entry).exists()
     assert reversed_ == (persona in ("hr", "scorer"))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{"reason": "录入错误"}, {"confirm": "no", "reason": "录入错误"}, {"confirm": "yes"}],
+    ids=["unconfirmed", "declined", "no reason"],
+)
+def test_reverse_without_the_dialogs_confirmation_changes_nothing(client_for, world, year, data):
+    """The dialog posts confirm=yes and its reason; anything less is refused (400) and writes
+    nothing, not even an audit event."""
+    entry = record(world, year, by="scorer")
+    before = (LedgerEntry.objects.count(), AuditEvent.objects.count())
+    response = client_for("scorer").post(
+        reverse("appraisal:entry_reverse", kwargs={"pk": entry.pk}), data
+    )
+    assert response.status_code == 400
+    assert 'data-testid="confirm-refused"' in response.content.decode()
+    assert (LedgerEntry.objects.count(), AuditEvent.objects.count()) == before
+
+
+def test_the_refusal_answers_after_the_access_checks(client_for, world, year):
+    """An unconfirmed POST on an entry the user may not reverse is a 403 (or a 404 out of
+    reach), not a 400 that would tell the entry exists."""
+    entry = record(world, year, code="E1", period="year")  # department DC's
+    url = reverse("appraisal:entry_reverse", kwargs={"pk": entry.pk})
+    assert client_for("scorer").post(url, {}).status_code == 404
+    assert client_for("head_a").post(url, {}).status_code == 403
 
 
 @pytest.mark.parametrize("persona", SIGNED_IN)
@@ -376,7 +404,7 @@ def test_reversal_keeps_both_entries_in_the_ledger(client_for, world, year):
     ledger = reverse("appraisal:ledger", kwargs={"year": 2026})
     response = client.post(
         reverse("appraisal:entry_reverse", kwargs={"pk": entry.pk}),
-        {"reason": "复核撤销", "next": f"{ledger}?institution=A01"},
+        {"confirm": "yes", "reason": "复核撤销", "next": f"{ledger}?institution=A01"},
     )
     assert response.status_code == 302 and response["Location"] == f"{ledger}?institution=A01"
     reversal = LedgerEntry.objects.get(reverses=entry)
@@ -389,7 +417,9 @@ def test_reversal_keeps_both_entries_in_the_ledger(client_for, world, year):
     assert not rows[entry.pk].reversible and not rows[reversal.pk].reversible
     # Reversing again is refused with the service's message, and writes nothing.
     response = client.post(
-        reverse("appraisal:entry_reverse", kwargs={"pk": entry.pk}), {"reason": "再次"}, follow=True
+        reverse("appraisal:entry_reverse", kwargs={"pk": entry.pk}),
+        {"confirm": "yes", "reason": "再次"},
+        follow=True,
     )
     assert f"#{entry.pk}" in response.content.decode()
     assert LedgerEntry.objects.count() == 2
@@ -398,11 +428,11 @@ def test_reversal_keeps_both_entries_in_the_ledger(client_for, world, year):
 def test_reversal_needs_a_reason(client_for, world, year):
     entry = record(world, year)
     response = client_for("hr").post(
-        reverse("appraisal:entry_reverse", kwargs={"pk": entry.pk}), {"reason": " "}, follow=True
+        reverse("appraisal:entry_reverse", kwargs={"pk": entry.pk}),
+        {"confirm": "yes", "reason": " "},
     )
-    assert response.status_code == 200
+    assert response.status_code == 400  # the dialog's reason box is required
     assert LedgerEntry.objects.count() == 1
-    assert [m.level_tag for m in response.context["messages"]] == ["error"]
 
 
 def test_head_reverses_own_self_assessment_only(client_for, world, year):
@@ -411,12 +441,13 @@ def test_head_reverses_own_self_assessment_only(client_for, world, year):
     client = client_for("head_a")
     assert (
         client.post(
-            reverse("appraisal:entry_reverse", kwargs={"pk": official.pk}), {"reason": "x"}
+            reverse("appraisal:entry_reverse", kwargs={"pk": official.pk}),
+            {"confirm": "yes", "reason": "x"},
         ).status_code
         == 403
     )
     response = client.post(
-        reverse("appraisal:entry_reverse", kwargs={"pk": own.pk}), {"reason": "x"}
+        reverse("appraisal:entry_reverse", kwargs={"pk": own.pk}), {"confirm": "yes", "reason": "x"}
     )
     assert response.status_code == 302
     assert LedgerEntry.objects.filter(reverses=own, is_official=False).exists()
@@ -425,7 +456,8 @@ def test_head_reverses_own_self_assessment_only(client_for, world, year):
 def test_scorer_cannot_reach_another_departments_entry(client_for, world, year):
     entry = record(world, year, code="E1", period="year")
     response = client_for("scorer").post(
-        reverse("appraisal:entry_reverse", kwargs={"pk": entry.pk}), {"reason": "x"}
+        reverse("appraisal:entry_reverse", kwargs={"pk": entry.pk}),
+        {"confirm": "yes", "reason": "x"},
     )
     assert response.status_code == 404
 
@@ -434,7 +466,9 @@ def test_a_published_year_refuses_reversal(client_for, world, year):
     entry = record(world, year)
     Scheme.objects.filter(pk=year.scheme.pk).update(status=Scheme.Status.PUBLISHED)
     response = client_for("hr").post(
-        reverse("appraisal:entry_reverse", kwargs={"pk": entry.pk}), {"reason": "x"}, follow=True
+        reverse("appraisal:entry_reverse", kwargs={"pk": entry.pk}),
+        {"confirm": "yes", "reason": "x"},
+        follow=True,
     )
     assert "accepts no entries" in response.content.decode()
     assert LedgerEntry.objects.count() == 1
@@ -547,11 +581,42 @@ def test_ledger_row_shows_what_an_entry_is(client_for, world, year):
     assert [s[0] for s in rows[rejected.pk].states] == ["rejected"]
     body = response.content.decode()
     row = re.search(rf'<tr data-entry="{entry.pk}".*?</tr>', body, re.S).group(0)
-    for text in ("甲机构", "C1", "-10.00", "消防通道堵塞", "First half", "counted"):
+    for text in ("甲机构", "C1", "\u221210.00", "消防通道堵塞", "First half", "counted"):
         assert text in row, text
     assert reverse("appraisal:evidence", kwargs={"pk": entry.pk}) in row
+    # A veto deduction (recorded as 30) is taken off: it reads −30.00, in the danger tone.
     veto_row = re.search(rf'<tr data-entry="{proposal.pk}".*?</tr>', body, re.S).group(0)
-    assert "+30.00" in veto_row and "pending approval" in veto_row
+    assert '<span class="pts pts-minus" data-testid="entry-points">\u221230.00</span>' in veto_row
+    assert "pending approval" in veto_row
+    assert rows[proposal.pk].signed_points == Decimal("-30")
+
+
+def test_ledger_sorts_by_its_columns_through_the_filter_set(client_for, world, year):
+    small = record(world, year, points="-1")
+    veto = record(world, year, kind="veto", code=None, points="30")
+    big = record(world, year, points="-12", institution=world.b)
+    bonus = record(world, year, kind="bonus", code=None, points="5")
+    client = client_for("hr")
+    url = reverse("appraisal:ledger", kwargs={"year": 2026})
+
+    def ids(**params):
+        return [e.pk for e in client.get(url, params).context["page_obj"]]
+
+    assert ids() == [bonus.pk, big.pk, veto.pk, small.pk]  # newest first
+    # Points as they count: the veto deduction (−30) first, then −12, −1, +5.
+    assert ids(ordering="points") == [veto.pk, big.pk, small.pk, bonus.pk]
+    assert ids(ordering="-points") == [bonus.pk, small.pk, big.pk, veto.pk]
+    # Equal institutions keep the newest first (the tie-breaker), filters still apply.
+    assert ids(ordering="institution") == [bonus.pk, veto.pk, small.pk, big.pk]
+    assert ids(ordering="-institution", kind="indicator") == [big.pk, small.pk]
+    # An unknown column leaves the usual order; it never shows nothing.
+    assert ids(ordering="reason") == ids()
+    body = client.get(url, {"ordering": "points", "kind": "indicator"}).content.decode()
+    assert 'aria-sort="ascending"' in body
+    assert (
+        "?ordering=-points&amp;kind=indicator" in body
+        or "kind=indicator&amp;ordering=-points" in body
+    )
 
 
 def test_ledger_paginates(client_for, world, year):

@@ -87,20 +87,23 @@ def test_hr_publishes_the_head_explains_hr_sees_it(
         }
         assert marked == {code: str(code in LAGGING).lower() for code in marked}
         assert len(marked) == 7
-        lagging = hr.locator("[data-testid=lagging] .chip.lagging")
+        lagging = hr.locator("[data-testid=lagging] .lagging[data-code]")
         assert {lagging.nth(i).get_attribute("data-code") for i in range(lagging.count())} == (
             LAGGING
         )
-        assert hr.locator("[data-testid=bulletin-warnings] li[data-warning=vetoed]").count() == 1
+        assert hr.locator("[data-testid=bulletin-warnings] tr[data-warning=vetoed]").count() == 1
         fits_the_screen(hr, viewport)
 
-        # HR publishes: the lagging units are asked for an explanation.
+        # HR publishes, from the dialog that names them: the lagging units are asked for an
+        # explanation.
+        hr.click("[data-testid=bulletin-publish-open]")
+        assert "G01" in hr.locator("[data-testid=publish-asked] + ul").inner_text()
         with hr.expect_navigation():
-            hr.click("[data-testid=bulletin-publish]")
+            hr.click("[data-testid=bulletin-publish-submit]")
         assert hr.locator("[data-testid=bulletin-status]").get_attribute("data-status") == (
             "published"
         )
-        assert hr.locator("[data-testid=bulletin-publish]").count() == 0
+        assert hr.locator("[data-testid=bulletin-publish-open]").count() == 0
         asked = hr.locator("[data-testid=bulletin-explanations] tr[data-code]")
         assert {asked.nth(i).get_attribute("data-code") for i in range(asked.count())} == LAGGING
 

@@ -73,7 +73,7 @@ def test_scorer_deducts_hr_sees_rankings_head_gets_evidence(
     entry = LedgerEntry.objects.get()
     assert entry.evidence.name.endswith(".pdf")
     row = page.locator(f"[data-testid=ledger-table] tr[data-entry='{entry.pk}']")
-    assert row.locator("[data-testid=entry-points]").inner_text().strip() == "-12.50"
+    assert row.locator("[data-testid=entry-points]").inner_text().strip() == "\u221212.50"
     assert row.locator("[data-testid=evidence-link]").count() == 1
 
     # HR opens the rankings: A01's common goals are (287.50 + 300) / 2 = 293.75.

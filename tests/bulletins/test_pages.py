@@ -58,6 +58,11 @@ def url(name, **kwargs):
     return reverse(f"bulletins:{name}", kwargs=kwargs)
 
 
+# What a confirm dialog posts (orgs.confirm): the confirmation, and its reason box when asked.
+CONFIRM = {"confirm": "yes"}
+POLICY = {"veto_margin": "8", "prize_margin": "3", "explanation_bottom_n": "3"}
+
+
 def login_redirect(response):
     return response.status_code == 302 and response["Location"].startswith(reverse("login"))
 
@@ -121,17 +126,12 @@ def test_missing_objects_are_404(client_for, world, pub):
 def test_hr_actions_per_persona(client_for, world, ranked, draft, persona):
     client = client_for(persona)
     responses = [
-        client.post(url("bulletin_regenerate", pk=draft.pk)),
-        client.post(url("bulletin_publish", pk=draft.pk)),
+        client.post(url("bulletin_regenerate", pk=draft.pk), CONFIRM),
+        client.post(url("bulletin_publish", pk=draft.pk), CONFIRM),
         client.post(url("bulletin_list"), {"year": 2026, "kind": "monthly", "day": "2026-11-01"}),
         client.post(
             url("policy", year=2026),
-            {
-                "veto_margin": "8",
-                "prize_margin": "3",
-                "explanation_bottom_n": "3",
-                "explanation_days": "5",
-            },
+            {**POLICY, "explanation_days": "5", "reason": "调整预警口径", **CONFIRM},
         ),
     ]
     for response in responses:
@@ -155,7 +155,9 @@ def test_submitting_per_persona(client_for, world, pub, media, persona):
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_reviewing_per_persona(client_for, world, asked, persona):
-    response = client_for(persona).post(url("explanation_review", pk=asked.pk), {"note": "已阅"})
+    response = client_for(persona).post(
+        url("explanation_review", pk=asked.pk), {"reason": "已阅", **CONFIRM}
+    )
     check(response, persona, {"hr": 302, "head_b": 403}, 403)
     asked.refresh_from_db()
     assert (asked.status == "reviewed") is (persona == "hr")
@@ -269,10 +271,10 @@ def test_hr_generates_regenerates_and_publishes_from_the_pages(client_for, world
     assert response["Location"] == url("bulletin_detail", pk=bulletin.pk)
     body = client.get(response["Location"]).content.decode()
     assert 'data-testid="bulletin-publish"' in body and 'data-testid="bulletin-regenerate"' in body
-    response = client.post(url("bulletin_regenerate", pk=bulletin.pk))
+    response = client.post(url("bulletin_regenerate", pk=bulletin.pk), CONFIRM)
     assert response.status_code == 302 and Bulletin.objects.get().pk == bulletin.pk
     assert AuditEvent.objects.filter(action="bulletin.regenerate").count() == 1
-    client.post(url("bulletin_publish", pk=bulletin.pk))
+    client.post(url("bulletin_publish", pk=bulletin.pk), CONFIRM)
     bulletin.refresh_from_db()
     assert bulletin.status == "published"
     assert ExplanationRequest.objects.filter(bulletin=bulletin).count() == 4
@@ -285,7 +287,7 @@ def test_hr_generates_regenerates_and_publishes_from_the_pages(client_for, world
     assert response.status_code == 400
     assert "never changed" in response.content.decode()
     # So is regenerating it.
-    response = client.post(url("bulletin_regenerate", pk=bulletin.pk), follow=True)
+    response = client.post(url("bulletin_regenerate", pk=bulletin.pk), CONFIRM, follow=True)
     assert "never changed" in response.content.decode()
 
 
@@ -300,25 +302,19 @@ def test_hr_sets_the_policy(client_for, world, ranked):
     client = client_for("hr")
     body = client.get(url("policy", year=2026)).content.decode()
     assert 'name="explanation_bottom_n"' in body and 'value="2"' in body
+    changed = {**POLICY, "explanation_bottom_n": "1", "explanation_days": "5"}
     response = client.post(
         url("policy", year=2026),
-        {
-            "veto_margin": "-1",
-            "prize_margin": "3",
-            "explanation_bottom_n": "1",
-            "explanation_days": "5",
-        },
+        {**changed, "veto_margin": "-1", "reason": "调整", **CONFIRM},
     )
     assert response.status_code == 400 and not WarningPolicy.objects.exists()
-    response = client.post(
-        url("policy", year=2026),
-        {
-            "veto_margin": "8",
-            "prize_margin": "3",
-            "explanation_bottom_n": "1",
-            "explanation_days": "5",
-        },
-    )
+    # Reviewed first: the page says what changes and what follows, and saves nothing.
+    body = client.get(url("policy", year=2026), {**changed, "review": "1"}).content.decode()
+    assert 'data-testid="policy-changes"' in body and not WarningPolicy.objects.exists()
+    dialog = body.split('data-testid="policy-save"')[1].split("</dialog>")[0]
+    assert 'name="veto_margin" value="8"' in dialog and 'name="reason"' in dialog
+    # Saved with the dialog's confirmation and its reason, which the audit trail keeps.
+    response = client.post(url("policy", year=2026), {**changed, "reason": "调整", **CONFIRM})
     assert response.status_code == 302
     policy = WarningPolicy.objects.get()
     assert (str(policy.veto_margin), policy.explanation_bottom_n, policy.explanation_days) == (
@@ -357,7 +353,7 @@ def test_head_submits_with_attachment_and_hr_reviews(client_for, world, pub, med
     page = hr.get(url("explanation_detail", pk=request.pk)).content.decode()
     assert 'data-testid="review-form"' in page and 'data-testid="explanation-form"' not in page
     assert "正在整改" in page
-    hr.post(url("explanation_review", pk=request.pk), {"note": "同意"})
+    hr.post(url("explanation_review", pk=request.pk), {"reason": "同意", **CONFIRM})
     request.refresh_from_db()
     assert request.status == "reviewed"
     # Reviewed: the head's form is gone, and a late post changes nothing.
@@ -366,7 +362,9 @@ def test_head_submits_with_attachment_and_hr_reviews(client_for, world, pub, med
     head.post(url("explanation_submit", pk=request.pk), {"text": "改"})
     request.refresh_from_db()
     assert request.text == "正在整改"
-    response = hr.post(url("explanation_review", pk=request.pk), {"note": "x"}, follow=True)
+    response = hr.post(
+        url("explanation_review", pk=request.pk), {"reason": "x", **CONFIRM}, follow=True
+    )
     assert "reviewed already" in response.content.decode()
 
 

@@ -201,7 +201,8 @@ def test_group_charts_come_a_page_of_whole_groups_at_a_time(
     response = client.get(overview_url() + "?charts=2")
     assert [g.group.code for g in response.context["o"].shown_groups] == ["G2"]
     html = response.content.decode()
-    assert f'href="{portal_url("B01")}">B01 乙机构</a>' in html  # the chart's table, linked
+    # The chart's table, linked, the name beside the code.
+    assert f'href="{portal_url("B01")}">乙机构</a> <span class="text-secondary">B01</span>' in html
     assert client.get(overview_url() + "?charts=x").context["o"].charts_page.number == 1
 
 
