@@ -7,6 +7,7 @@ Scope comes from appraisal.access like every read: a user exports only the resul
 
 import io
 from collections.abc import Callable
+from decimal import Decimal
 
 from django.db.models import QuerySet
 
@@ -60,7 +61,9 @@ RANKING_VALUES: dict[str, Callable[[Result], object]] = {
     "business": lambda r: r.business,
     "execution": lambda r: r.execution,
     "bonus": lambda r: r.bonus,
-    "veto": lambda r: r.veto,
+    # Taken off the total, so written as the pages show it (−30.00): a negative number, and
+    # 总分 is the sum of the five columns before it.
+    "veto": lambda r: Decimal(0) - r.veto,
     "total": lambda r: r.total,
     "grade": lambda r: GRADE_WORDS[r.grade],
     "vetoed": lambda r: _yes_no(r.vetoed),

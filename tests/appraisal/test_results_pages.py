@@ -175,7 +175,59 @@ def test_rankings_reflect_a_recompute(client_for, world, year):
     assert 'data-flag="recommended"' in row
     # Gaps: 56.25 behind C01 (1000) to the unit above and to the first prize.
     assert a.gap_to_above == Decimal("56.25") and a.gap_to_next_prize == Decimal("56.25")
+    # The gaps are the second view of the same rows, so that each view fits a laptop's screen.
+    assert 'data-col="gap-above"' not in row
+    gaps = client.get(url, {"view": "gaps"}).content.decode()
+    row = re.search(r'<tr data-code="A01">.*?</tr>', gaps, re.S).group(0)
     assert re.search(r'data-col="gap-above">56.25<', row)
+    assert re.search(r'data-col="gap-prize">56.25<', row)
+    assert 'data-col="common"' not in row and "Second prize" in row
+
+
+def test_veto_deductions_read_as_deductions(client_for, world, year):
+    record(world, year, kind="veto", code=None, points="30")
+    recompute(year)
+    body = client_for("hr").get(reverse("appraisal:rankings", kwargs={"year": 2026}))
+    row = re.search(r'<tr data-code="A01">.*?</tr>', body.content.decode(), re.S).group(0)
+    veto = re.search(r'data-col="veto" href="[^"]+">(.*?)</a>', row).group(1)
+    assert veto == '<span class="pts pts-minus">\u221230.00</span>'
+    b_row = re.search(r'<tr data-code="B01">.*?</tr>', body.content.decode(), re.S).group(0)
+    assert '<span class="pts pts-zero">0.00</span>' in b_row
+
+
+@pytest.mark.parametrize(
+    ("ordering", "g1"),
+    [
+        ("", ["C01", "A01"]),  # by rank
+        ("rank", ["C01", "A01"]),
+        ("-rank", ["A01", "C01"]),
+        ("total", ["A01", "C01"]),
+        ("-business", ["C01", "A01"]),
+        ("common", ["A01", "C01"]),  # equal: by code
+        ("institution", ["A01", "C01"]),
+        ("-institution", ["C01", "A01"]),
+        ("nonsense", ["C01", "A01"]),  # not a column: the usual order
+    ],
+)
+def test_rankings_sort_within_each_group(client_for, world, year, ordering, g1):
+    recompute(year)
+    response = client_for("scorer").get(
+        reverse("appraisal:rankings", kwargs={"year": 2026}), {"ordering": ordering}
+    )
+    groups = [
+        (g.code, [r.institution.code for r in rows]) for g, rows in response.context["groups"]
+    ]
+    assert groups == [("G1", g1), ("G2", ["B01"])]  # the groups keep their order
+
+
+def test_rankings_headers_sort_and_keep_the_view(client_for, year):
+    recompute(year)
+    url = reverse("appraisal:rankings", kwargs={"year": 2026})
+    body = client_for("hr").get(url, {"view": "gaps", "ordering": "-total"}).content.decode()
+    assert 'aria-sort="descending"' in body
+    assert 'href="?view=gaps&amp;ordering=total"' in body
+    assert 'href="?ordering=-total" aria-current' not in body
+    assert 'href="?ordering=-total"' in body  # back to the scores, same order
 
 
 def test_vetoed_and_flags_show(client_for, world, year):

@@ -61,7 +61,7 @@ def _row(group, rank, code, *numbers_and_words):
 # Worked out by hand from full_year() (DESIGN.md §2): a half-year part is the sum of its
 # indicators (扣分: max + deductions; 计分: the points, up to max); the annual part is the mean of
 # H1 and H2, rounded half-up to 2 decimals; execution is the 全年 sum; total = parts
-# + min(bonus, 20) − veto.
+# + min(bonus, 20) − veto (否决扣分 is exported as taken off: −30.00).
 EXPECTED = [
     # G1 (1 × 50,000, 1 × 30,000, 1 × 10,000)
     # A01: common (147 + 150 + 300) / 2 = 298.50; business (290 + 300) / 2 = 295;
@@ -83,7 +83,7 @@ EXPECTED = [
     # B03: 300 + (50 + 40) / 2 + (400 − 20) = 725 < 800: 不合格, no prize although ranked 2.
     _row("G2", 2, "B03", "300.00", "45.00", "380.00", "0.00", "0.00", "725.00",
          "不合格", "否", None, "0", "是", "否"),
-    _row("G2", 3, "B01", "300.00", "300.00", "400.00", "0.00", "30.00", "970.00",
+    _row("G2", 3, "B01", "300.00", "300.00", "400.00", "0.00", "-30.00", "970.00",
          "不合格", "是", None, "0", "是", "否"),
     # G3 (15,000 / 10,000 / 5,000)
     _row("G3", 1, "C01", "300.00", "300.00", "400.00", "5.00", "0.00", "1005.00",
@@ -92,7 +92,7 @@ EXPECTED = [
     _row("G3", 2, "C02", "300.00", "295.00", "400.00", "0.00", "0.00", "995.00",
          "合格", "否", "二等奖", "10000.00", "否", "否"),
     # C03: execution 399.99, veto 5 (below 30: not vetoed) → 994.99.
-    _row("G3", 3, "C03", "300.00", "300.00", "399.99", "0.00", "5.00", "994.99",
+    _row("G3", 3, "C03", "300.00", "300.00", "399.99", "0.00", "-5.00", "994.99",
          "合格", "否", "三等奖", "5000.00", "否", "否"),
 ]  # fmt: skip
 SCORE_ROWS = len(full_year()["评分"]) - 2  # without the header and the row of 0 points
