@@ -49,13 +49,11 @@ class SchemeSettingsForm(forms.Form):
 
 
 class TransitionForm(forms.Form):
+    """The year's next step; the reason is the confirm dialog's (orgs.confirm), kept here to
+    show the service's refusal beside it."""
+
     action = forms.ChoiceField(choices=[(a, a) for a in TRANSITIONS], widget=forms.HiddenInput)
-    reason = forms.CharField(
-        label=_("Reason for reopening"),
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=2000)
 
 
 class IndicatorForm(forms.Form):
@@ -177,8 +175,8 @@ class TargetForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
+    """Which proposal and what HR decides; the note is the confirm dialog's reason
+    (orgs.confirm)."""
+
     entry = forms.IntegerField(widget=forms.HiddenInput)
     decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject"))])
-    note = forms.CharField(
-        label=_("Note"), required=False, max_length=2000, widget=forms.TextInput()
-    )

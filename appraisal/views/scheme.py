@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch
+from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from orgs.access import has_role
+from orgs.confirm import confirmation_required
 from orgs.models import Institution, Role
 from orgs.views import apply_errors, role_required
 
@@ -30,6 +31,7 @@ from ..access import (
     scheme_get_for_user,
     schemes_visible_to,
 )
+from ..filters import ProposalFilterSet
 from ..forms import (
     DecisionForm,
     IndicatorForm,
@@ -38,12 +40,17 @@ from ..forms import (
     TargetForm,
     TransitionForm,
 )
-from ..models import HalfYear, Indicator, Method, Part, ResultSet, Scheme, Target
+from ..models import HalfYear, Indicator, Method, Part, Result, ResultSet, Scheme, Target
 from ..recompute import result_set_is_stale
 from ..tasks import recompute_pending
 
 TARGETS_PER_PAGE = 50
 APPROVALS_PER_PAGE = 50
+
+# The year's steps whose dialog asks for a reason, which the audit trail records with the step:
+# publishing makes the results final for every institution, reopening unlocks published ones.
+# Opening and moving to review are the plan's ordinary course and need none (docs/UI.md).
+TRANSITIONS_WITH_REASON = {"publish", "reopen"}
 
 TRANSITION_DONE = {
     "open": gettext_lazy("The %(year)s appraisal is open for scoring."),
@@ -117,28 +124,39 @@ def _parts(scheme: Scheme, indicators: list[Indicator]) -> list[dict]:
 @role_required()
 @require_http_methods(["GET", "POST"])
 def scheme_detail(request, year):
-    """The year's settings, lifecycle and indicators. HR moves the year to its next step here."""
+    """The year's settings, lifecycle and indicators. HR moves the year to its next step here,
+    through a confirm dialog (a reason for publishing and reopening): the step is refused (400)
+    without the dialog's confirmation, after the check that the user is HR."""
     is_hr = _is_hr(request.user)
     if request.method == "POST" and not is_hr:
         raise PermissionDenied
     scheme = scheme_get_for_user(request.user, year=year)
-    transition_form = TransitionForm(request.POST or None) if is_hr else None
-    failed_action = None
-    if request.method == "POST" and transition_form.is_valid():
-        action = transition_form.cleaned_data["action"]
-        try:
-            scheme = services.scheme_transition(
-                actor=request.user,
-                scheme=scheme,
-                action=action,
-                reason=transition_form.cleaned_data["reason"],
-            )
-            messages.success(request, TRANSITION_DONE[action] % {"year": scheme.year})
-            return redirect("appraisal:scheme_detail", year=scheme.year)
-        except ValidationError as e:
-            apply_errors(transition_form, e)
-            failed_action = action
+    if request.method == "POST":
+        reasoned = request.POST.get("action") in TRANSITIONS_WITH_REASON
+        return confirmation_required(reason=reasoned)(_scheme_transition)(request, scheme)
+    return _scheme_detail_page(request, scheme, TransitionForm() if is_hr else None)
 
+
+def _scheme_transition(request, scheme: Scheme):
+    form = TransitionForm({"action": request.POST.get("action", "")})
+    if not form.is_valid():
+        return _scheme_detail_page(request, scheme, form)
+    action = form.cleaned_data["action"]
+    try:
+        scheme = services.scheme_transition(
+            actor=request.user, scheme=scheme, action=action, reason=request.confirmation_reason
+        )
+    except ValidationError as e:
+        form = TransitionForm({"action": action, "reason": request.confirmation_reason})
+        form.is_valid()
+        apply_errors(form, e)
+        return _scheme_detail_page(request, scheme, form, failed_action=action)
+    messages.success(request, TRANSITION_DONE[action] % {"year": scheme.year})
+    return redirect("appraisal:scheme_detail", year=scheme.year)
+
+
+def _scheme_detail_page(request, scheme: Scheme, transition_form, failed_action=None):
+    is_hr = transition_form is not None
     indicators = list(
         scheme.indicators.select_related("department").prefetch_related(
             Prefetch("institutions", queryset=Institution.objects.order_by("code").only("code"))
@@ -147,7 +165,13 @@ def scheme_detail(request, year):
     result_set = None
     stale = pending = False
     if scheme.status != Scheme.Status.DRAFT:
-        result_set = ResultSet.objects.filter(scheme=scheme).first()
+        # With how many institutions it ranks, for the dialogs' "who" (a subquery, no query more).
+        ranked = Result.objects.filter(scheme=OuterRef("scheme")).values("scheme")
+        result_set = (
+            ResultSet.objects.filter(scheme=scheme)
+            .annotate(institutions=Subquery(ranked.annotate(n=Count("id")).values("n")))
+            .first()
+        )
         stale = result_set is None or result_set_is_stale(result_set, scheme.inputs_version)
         pending = recompute_pending(scheme.pk)
     context = {
@@ -357,31 +381,41 @@ def scheme_targets(request, year):
 @role_required(Role.HR)
 @require_http_methods(["GET", "POST"])
 def approvals(request):
+    """Bonus and veto proposals waiting for HR, each with what approving it would do (its
+    institution's bonus or veto deductions after it). Approving or rejecting goes through a
+    confirm dialog; rejecting asks for the reason, which the audit trail and the decision keep."""
     if request.method == "POST":
-        form = DecisionForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, _("Choose approve or reject."))
-            return redirect("appraisal:approvals")
-        entry = entry_get_for_user(request.user, pk=form.cleaned_data["entry"])
-        approved = form.cleaned_data["decision"] == "approve"
-        try:
-            services.entry_decide(
-                actor=request.user, entry=entry, approved=approved, note=form.cleaned_data["note"]
-            )
-        except ValidationError as e:
-            messages.error(request, " ".join(e.messages))
-        else:
-            done = _("Proposal #%(id)s approved.") if approved else _("Proposal #%(id)s rejected.")
-            messages.success(request, done % {"id": entry.pk})
+        return _decide(request)
+    filterset = ProposalFilterSet(
+        request.GET or None, queryset=selectors.proposals_pending(user=request.user)
+    )
+    page = Paginator(filterset.qs, APPROVALS_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = selectors.with_effects(page.object_list)
+    return render(request, "appraisal/approvals.html", {"page_obj": page, "filter": filterset})
+
+
+def _decide(request):
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose approve or reject."))
         return redirect("appraisal:approvals")
-    page = Paginator(selectors.proposals_pending(user=request.user), APPROVALS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
-    return render(
-        request,
-        "appraisal/approvals.html",
-        {"page_obj": page, "querystring": ""},
-    )
+    entry = entry_get_for_user(request.user, pk=form.cleaned_data["entry"])
+    approved = form.cleaned_data["decision"] == "approve"
+    # A rejection says why (the department that proposed it reads it); an approval may.
+    return confirmation_required(reason=not approved)(_decide_confirmed)(request, entry, approved)
+
+
+def _decide_confirmed(request, entry, approved: bool):
+    try:
+        services.entry_decide(
+            actor=request.user, entry=entry, approved=approved, note=request.confirmation_reason
+        )
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+    else:
+        done = _("Proposal #%(id)s approved.") if approved else _("Proposal #%(id)s rejected.")
+        messages.success(request, done % {"id": entry.pk})
+    return redirect("appraisal:approvals")
 
 
 urlpatterns = [

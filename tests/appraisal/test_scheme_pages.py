@@ -2,6 +2,7 @@
 scheme; only HR changes it or decides proposals. Out of scope answers 404, a role that may never
 do something 403, anonymous users are sent to the login page."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -131,12 +132,12 @@ def test_non_hr_posts_are_refused_and_change_nothing(client_for, world, year, pe
     target = {"indicator": ratio.pk, "institution": world.a.pk, "kind": "absolute"}
     posts = [
         ("appraisal:scheme_list", {}, {"year": "2027"}),
-        ("appraisal:scheme_detail", {"year": 2026}, {"action": "review"}),
+        ("appraisal:scheme_detail", {"year": 2026}, {"action": "review", "confirm": "yes"}),
         ("appraisal:scheme_settings", {"year": 2026}, _settings_post(bonus_cap="5")),
         ("appraisal:indicator_create", {"year": 2026}, _indicator_post(year)),
         ("appraisal:indicator_edit", {"year": 2026, "pk": c1}, _indicator_post(year, code="C1")),
         ("appraisal:scheme_targets", {"year": 2026}, target),
-        ("appraisal:approvals", {}, {"entry": entry.pk, "decision": "approve"}),
+        ("appraisal:approvals", {}, {"entry": entry.pk, "decision": "approve", "confirm": "yes"}),
     ]
     for name, kwargs, data in posts:
         url = reverse(name, kwargs=kwargs)
@@ -273,7 +274,7 @@ def test_open_refused_while_maxima_do_not_add_up_then_opens(client_for, world, y
     assert client.post(edit, _indicator_post(year, code="C1", max_points="250")).status_code == 302
     detail = reverse("appraisal:scheme_detail", kwargs={"year": 2027})
 
-    response = client.post(detail, {"action": "open"})
+    response = client.post(detail, {"action": "open", "confirm": "yes"})
     assert response.status_code == 200
     body = response.content.decode()
     assert 'data-testid="scheme-problems"' in body
@@ -284,29 +285,41 @@ def test_open_refused_while_maxima_do_not_add_up_then_opens(client_for, world, y
     assert draft.status == Scheme.Status.DRAFT
 
     client.post(edit, _indicator_post(year, code="C1", max_points="300"))
-    response = client.post(detail, {"action": "open"})
+    response = client.post(detail, {"action": "open", "confirm": "yes"})
     assert response.status_code == 302
     draft.refresh_from_db()
     assert draft.status == Scheme.Status.OPEN
     assert "open for scoring" in client.get(detail).content.decode()
 
 
-def test_publish_then_reopen_needs_a_reason_and_is_audited(client_for, year):
+def test_publish_then_reopen_need_a_reason_and_are_audited(client_for, year):
     client = _english(client_for("hr"))
     detail = reverse("appraisal:scheme_detail", kwargs={"year": 2026})
-    assert client.post(detail, {"action": "review"}).status_code == 302
-    assert client.post(detail, {"action": "publish"}).status_code == 302
+    assert client.post(detail, {"action": "review", "confirm": "yes"}).status_code == 302
+    # Publishing asks for its reason in the dialog; without one nothing happens.
+    response = client.post(detail, {"action": "publish", "confirm": "yes", "reason": " "})
+    assert response.status_code == 400
+    year.scheme.refresh_from_db()
+    assert year.scheme.status == Scheme.Status.REVIEW
+    response = client.post(
+        detail, {"action": "publish", "confirm": "yes", "reason": "领导小组 12 月 20 日审定"}
+    )
+    assert response.status_code == 302
     year.scheme.refresh_from_db()
     assert year.scheme.status == Scheme.Status.PUBLISHED
+    event = AuditEvent.objects.get(action="scheme.publish")
+    assert event.after == {"status": "published", "reason": "领导小组 12 月 20 日审定"}
 
-    response = client.post(detail, {"action": "reopen", "reason": "  "})
-    assert response.status_code == 200
-    assert "Reopening a published year needs a reason." in response.content.decode()
+    response = client.post(detail, {"action": "reopen", "confirm": "yes", "reason": "  "})
+    assert response.status_code == 400
+    assert 'data-testid="confirm-refused"' in response.content.decode()
     year.scheme.refresh_from_db()
     assert year.scheme.status == Scheme.Status.PUBLISHED
     assert not AuditEvent.objects.filter(action="scheme.reopen").exists()
 
-    response = client.post(detail, {"action": "reopen", "reason": "乙机构申诉成立"})
+    response = client.post(
+        detail, {"action": "reopen", "confirm": "yes", "reason": "乙机构申诉成立"}
+    )
     assert response.status_code == 302
     year.scheme.refresh_from_db()
     assert year.scheme.status == Scheme.Status.REVIEW
@@ -315,9 +328,66 @@ def test_publish_then_reopen_needs_a_reason_and_is_audited(client_for, year):
     assert event.actor.username == "hr"
 
 
+def test_opening_and_review_need_no_reason_but_the_confirmation(client_for, world, year):
+    draft = _draft_2027(world)
+    client = client_for("hr")
+    detail = reverse("appraisal:scheme_detail", kwargs={"year": 2026})
+    assert client.post(detail, {"action": "review"}).status_code == 400
+    year.scheme.refresh_from_db()
+    assert year.scheme.status == Scheme.Status.OPEN
+    assert client.post(detail, {"action": "review", "confirm": "yes"}).status_code == 302
+    year.scheme.refresh_from_db()
+    assert year.scheme.status == Scheme.Status.REVIEW
+    assert AuditEvent.objects.get(action="scheme.review").after == {
+        "status": "review",
+        "reason": "",
+    }
+    draft_detail = reverse("appraisal:scheme_detail", kwargs={"year": 2027})
+    assert client.post(draft_detail, {"action": "open", "confirm": "no"}).status_code == 400
+    draft.refresh_from_db()
+    assert draft.status == Scheme.Status.DRAFT
+
+
+@pytest.mark.parametrize(
+    ("status", "action"),
+    [("open", "review"), ("review", "publish"), ("published", "reopen")],
+)
+def test_an_unconfirmed_step_changes_nothing(client_for, year, status, action):
+    Scheme.objects.filter(pk=year.scheme.pk).update(status=status)
+    before = (AuditEvent.objects.count(), Scheme.objects.get(pk=year.scheme.pk).status)
+    response = client_for("hr").post(
+        reverse("appraisal:scheme_detail", kwargs={"year": 2026}),
+        {"action": action, "reason": "原因"},
+    )
+    assert response.status_code == 400
+    after = (AuditEvent.objects.count(), Scheme.objects.get(pk=year.scheme.pk).status)
+    assert after == before
+
+
+def test_the_dialogs_post_the_confirmation_and_ask_reasons_where_the_audit_keeps_one(
+    client_for, year
+):
+    client = client_for("hr")
+    detail = reverse("appraisal:scheme_detail", kwargs={"year": 2026})
+    for status, action, reasoned in [
+        ("open", "review", False),
+        ("review", "publish", True),
+        ("published", "reopen", True),
+    ]:
+        Scheme.objects.filter(pk=year.scheme.pk).update(status=status)
+        body = client.get(detail).content.decode()
+        form = re.search(rf'<form [^>]*data-testid="transition-{action}".*?</form>', body, re.S)
+        assert form, action
+        assert 'name="confirm" value="yes"' in form.group(0)
+        assert f'name="action" value="{action}"' in form.group(0)
+        assert ('name="reason"' in form.group(0) and " required" in form.group(0)) is reasoned
+
+
 def test_a_step_out_of_order_is_refused(client_for, year):
     detail = reverse("appraisal:scheme_detail", kwargs={"year": 2026})
-    response = _english(client_for("hr")).post(detail, {"action": "publish"})
+    response = _english(client_for("hr")).post(
+        detail, {"action": "publish", "confirm": "yes", "reason": "审定"}
+    )
     assert response.status_code == 200
     assert "this step needs it Review" in response.content.decode()
     year.scheme.refresh_from_db()
@@ -503,7 +573,9 @@ def test_scorer_veto_proposal_is_approved(client_for, world, year):
     body = response.content.decode()
     assert "安全事故" in body and "甲机构" in body and "安全生产科" in body
 
-    response = client.post(url, {"entry": entry.pk, "decision": "approve", "note": "属实"})
+    response = client.post(
+        url, {"entry": entry.pk, "decision": "approve", "confirm": "yes", "reason": "属实"}
+    )
     assert response.status_code == 302
     decision = EntryDecision.objects.get(entry=entry)
     assert (decision.approved, decision.note, decision.decided_by) == (
@@ -518,11 +590,21 @@ def test_proposal_is_rejected(client_for, world, year):
     entry = _veto_proposal(world, year)
     client = client_for("hr")
     url = reverse("appraisal:approvals")
-    assert client.post(url, {"entry": entry.pk, "decision": "reject"}).status_code == 302
-    assert EntryDecision.objects.get(entry=entry).approved is False
+    data = {"entry": entry.pk, "decision": "reject", "confirm": "yes"}
+    assert client.post(url, data).status_code == 400  # a rejection says why
+    assert not EntryDecision.objects.exists()
+    assert client.post(url, {**data, "reason": "证据不足"}).status_code == 302
+    decision = EntryDecision.objects.get(entry=entry)
+    assert (decision.approved, decision.note) == (False, "证据不足")
+    assert AuditEvent.objects.get(action="ledger.reject").after == {
+        "approved": False,
+        "note": "证据不足",
+    }
     assert _pending(client.get(url)) == []
     # Deciding twice is refused with the service's message.
-    response = _english(client).post(url, {"entry": entry.pk, "decision": "approve"}, follow=True)
+    response = _english(client).post(
+        url, {"entry": entry.pk, "decision": "approve", "confirm": "yes"}, follow=True
+    )
     assert f"Entry #{entry.pk} is decided already." in response.content.decode()
     assert EntryDecision.objects.get(entry=entry).approved is False
 
@@ -540,9 +622,60 @@ def test_only_open_undecided_unwithdrawn_proposals_wait(client_for, world, year)
 
 def test_unknown_entry_is_not_found(client_for, year):
     response = client_for("hr").post(
-        reverse("appraisal:approvals"), {"entry": 999999, "decision": "approve"}
+        reverse("appraisal:approvals"), {"entry": 999999, "decision": "approve", "confirm": "yes"}
     )
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("decision", ["approve", "reject"])
+def test_an_unconfirmed_decision_changes_nothing(client_for, world, year, decision):
+    entry = _veto_proposal(world, year)
+    before = (EntryDecision.objects.count(), AuditEvent.objects.count())
+    response = client_for("hr").post(
+        reverse("appraisal:approvals"), {"entry": entry.pk, "decision": decision, "reason": "x"}
+    )
+    assert response.status_code == 400
+    assert (EntryDecision.objects.count(), AuditEvent.objects.count()) == before
+
+
+def test_the_approval_dialog_says_what_the_veto_does(client_for, world, year):
+    """Approving a veto proposal that reaches the veto line: the dialog names the institution, its
+    veto deductions after it and that it is vetoed and ranks last in its group."""
+    entry = _veto_proposal(world, year, points="30")
+    _english_body = _english(client_for("hr")).get(reverse("appraisal:approvals"))
+    body = _english_body.content.decode()
+    dialog = re.search(rf'<dialog id="approve-{entry.pk}".*?</dialog>', body, re.S).group(0)
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", dialog))
+    assert "Approve Veto deduction of 30.00 on A01 甲机构" in text
+    assert "A01 甲机构: its 2026 veto deductions become 30.00 (now 0.00)" in text
+    assert "It is vetoed (一票否决): graded unqualified, it ranks last in 第一组" in text
+    row = re.search(rf'<tr data-entry="{entry.pk}".*?</tr>', body, re.S).group(0)
+    assert "\u221230.00" in row  # the proposal reads as a deduction
+
+
+def test_the_approval_dialog_counts_what_is_already_counted(client_for, world, year):
+    services.ledger_entry_create(
+        actor=world.users["hr"], scheme=year.scheme, institution=world.a, kind="veto",
+        indicator=None, period="year", points=Decimal("10"), reason="已批准",
+    )  # fmt: skip
+    entry = _veto_proposal(world, year, points="5")
+    page = client_for("hr").get(reverse("appraisal:approvals"))
+    row = next(e for e in page.context["page_obj"] if e.pk == entry.pk)
+    assert (row.effect.before, row.effect.after, row.effect.vetoed_after) == (
+        Decimal("10"),
+        Decimal("15"),
+        False,
+    )
+
+
+def test_approvals_sort_through_the_filter_set(client_for, world, year):
+    first = _veto_proposal(world, year, points="5")
+    second = _veto_proposal(world, year, points="8")
+    client = client_for("hr")
+    url = reverse("appraisal:approvals")
+    assert _pending(client.get(url)) == [first.pk, second.pk]  # oldest first
+    assert _pending(client.get(url, {"ordering": "-points"})) == [second.pk, first.pk]
+    assert _pending(client.get(url, {"ordering": "institution"})) == [first.pk, second.pk]
 
 
 # --- Query counts ---------------------------------------------------------------------------------
