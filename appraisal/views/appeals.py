@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from orgs.access import has_role
+from orgs.confirm import confirmation_required
 from orgs.downloads import stored_file_response
 from orgs.models import Role
 from orgs.views import apply_errors, role_required
@@ -37,6 +38,7 @@ def _querystring_without_page(request) -> str:
 
 @role_required(*APPEAL_ROLES)
 def appeal_list(request):
+    """The appeals the user may see, filtered and sorted by AppealFilterSet (as the API)."""
     filterset = AppealFilterSet(
         request.GET or None, queryset=selectors.appeal_list(user=request.user)
     )
@@ -112,10 +114,20 @@ def appeal_detail(request, pk):
 @role_required(*ANSWERING_ROLES)
 @require_POST
 def appeal_answer(request, pk):
+    """Accept or reject an appeal through its confirm dialog, whose reason is the answer (sent to
+    the head, kept on the appeal and in the audit trail). Who may is checked before the
+    confirmation: an appeal out of reach answers 404, one the user may not answer 403."""
     appeal = access.appeal_get_for_user(request.user, pk=pk)
     if not services.can_answer(request.user, appeal):
         raise PermissionDenied
-    form = AppealAnswerForm(request.POST)
+    return _appeal_answer_confirmed(request, appeal)
+
+
+@confirmation_required(reason=True)
+def _appeal_answer_confirmed(request, appeal):
+    form = AppealAnswerForm(
+        {"decision": request.POST.get("decision", ""), "answer": request.confirmation_reason}
+    )
     if form.is_valid():
         accept = form.cleaned_data["decision"] == "accept"
         try:

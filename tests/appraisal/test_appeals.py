@@ -5,6 +5,7 @@ The year of tests/appraisal/conftest.py, moved to review; the `scorer` persona (
 scores C1, 党建办 (DJ) scores B1 and B2."""
 
 import json
+import re
 import threading
 from decimal import Decimal as D
 
@@ -568,9 +569,8 @@ ANSWER_MATRIX = [
 def test_answer_access(client_for, world, appeals, persona, target, expected):
     a = appeals[target]
     url = reverse("appraisal:appeal_answer", kwargs={"pk": a.pk})
-    response = check(
-        client_for(persona), persona, url, expected, "post", {"decision": "accept", "answer": "是"}
-    )
+    data = {"decision": "accept", "confirm": "yes", "reason": "是"}
+    response = check(client_for(persona), persona, url, expected, "post", data)
     a.refresh_from_db()
     if response.status_code == 302 and persona != "anonymous":
         assert response["Location"] == reverse("appraisal:appeal_detail", kwargs={"pk": a.pk})
@@ -592,7 +592,7 @@ def test_scorer_of_the_entrys_department_sees_the_form_others_do_not(
     assert client.get(reverse("appraisal:appeal_detail", kwargs={"pk": c1.pk})).status_code == 404
     response = client.post(
         reverse("appraisal:appeal_answer", kwargs={"pk": c1.pk}),
-        {"decision": "accept", "answer": "是"},
+        {"decision": "accept", "confirm": "yes", "reason": "是"},
     )
     assert response.status_code == 404
     assert Appeal.objects.get(pk=c1.pk).status == Appeal.Status.PENDING
@@ -653,17 +653,28 @@ def test_answer_page_accepts_once(client_for, world, appeals):
     a = appeals["a_c1"]
     client = client_for("scorer")
     url = reverse("appraisal:appeal_answer", kwargs={"pk": a.pk})
-    response = client.post(url, {"decision": "accept", "answer": ""})
-    assert response.status_code == 200
-    assert "answer" in response.context["answer_form"].errors
-    response = client.post(url, {"decision": "accept", "answer": "复核属实"}, follow=True)
+    # The answer is the dialog's reason: without it (or without the confirmation) nothing happens.
+    for data in (
+        {"decision": "accept", "confirm": "yes", "reason": ""},
+        {"decision": "accept", "reason": "复核属实"},
+    ):
+        response = client.post(url, data)
+        assert response.status_code == 400
+        assert 'data-testid="confirm-refused"' in response.content.decode()
+    a.refresh_from_db()
+    assert a.status == Appeal.Status.PENDING and not LedgerEntry.objects.filter(reverses=a.entry)
+    response = client.post(
+        url, {"decision": "accept", "confirm": "yes", "reason": "复核属实"}, follow=True
+    )
     a.refresh_from_db()
     assert a.status == Appeal.Status.ACCEPTED
     page = response.content.decode()
     assert f"is reversed by #{a.reversal_id}" in page
     assert 'data-testid="appeal-reversal"' in page
     assert 'data-testid="answer-form"' not in page
-    response = client.post(url, {"decision": "reject", "answer": "再次"}, follow=True)
+    response = client.post(
+        url, {"decision": "reject", "confirm": "yes", "reason": "再次"}, follow=True
+    )
     assert "is answered already" in response.content.decode()
     a.refresh_from_db()
     assert a.status == Appeal.Status.ACCEPTED
@@ -674,7 +685,7 @@ def test_answer_page_rejects(client_for, appeals):
     a = appeals["b_b2"]
     response = client_for("hr").post(
         reverse("appraisal:appeal_answer", kwargs={"pk": a.pk}),
-        {"decision": "reject", "answer": "依据充分"},
+        {"decision": "reject", "confirm": "yes", "reason": "依据充分"},
     )
     assert response.status_code == 302
     a.refresh_from_db()
@@ -915,3 +926,50 @@ def test_api_lists_in_scope_and_filters(client_for, world, appeals):
     assert listed("hr", status="rejected") == {pk["a_c1"]}
     assert listed("hr", institution="B01") == {pk["b_b2"]}
     assert listed("hr", year=2025) == set()
+
+
+# --- Sorting and the answer's confirm dialogs ----------------------------------------------------
+
+
+def test_appeal_list_sorts_through_the_filter_set_page_and_api_alike(
+    client_for, world, review, appeals
+):
+    big_veto = appeal(world, record(world, review, by="hr", kind="veto", code=None, points="30"))
+    client = client_for("hr")
+    url = reverse("appraisal:appeal_list")
+
+    def listed(**params):
+        return [a.pk for a in client.get(url, params).context["page_obj"]]
+
+    a_c1, b_b2, a_veto = (appeals[k].pk for k in ("a_c1", "b_b2", "a_veto"))
+    # Points as they count: the veto deduction of 30 first (−30), then −10, −10 (newest first
+    # among equals), then the veto deduction of 3 (−3).
+    assert listed(ordering="points") == [big_veto.pk, b_b2, a_c1, a_veto]
+    assert listed(ordering="institution") == [big_veto.pk, a_veto, a_c1, b_b2]
+    assert listed(ordering="institution", status="pending") == listed(ordering="institution")
+    api = client.get(f"{API}appeals/", {"ordering": "points"})
+    assert [a["id"] for a in api.json()["results"]] == listed(ordering="points")
+    assert client.get(f"{API}appeals/", {"ordering": "reasons"}).status_code == 400
+    body = client.get(url, {"ordering": "-points", "status": "pending"}).content.decode()
+    assert 'aria-sort="descending"' in body
+    assert 'name="ordering" value="-points"' in body  # the filters keep the order
+
+
+def test_the_answer_dialogs_say_what_happens_and_post_the_answer_as_their_reason(
+    client_for, appeals
+):
+    a = appeals["a_c1"]
+    client = client_for("scorer")
+    client.cookies["django_language"] = "en"
+    body = client.get(reverse("appraisal:appeal_detail", kwargs={"pk": a.pk})).content.decode()
+    accept = re.search(r'<dialog id="appeal-accept".*?</dialog>', body, re.S).group(0)
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", accept))
+    assert (
+        f"Entry #{a.entry_id} (\u221210.00 for A01 甲机构) is reversed by a new entry of +10.00"
+        in (text)
+    )
+    assert 'name="confirm" value="yes"' in accept and 'name="decision" value="accept"' in accept
+    assert re.search(r'<textarea[^>]*name="reason"[^>]*required', accept)
+    reject = re.search(r'<dialog id="appeal-reject".*?</dialog>', body, re.S).group(0)
+    assert "stays as it is (\u221210.00)" in reject
+    assert 'name="decision" value="reject"' in reject

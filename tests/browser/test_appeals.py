@@ -101,8 +101,13 @@ def test_head_appeals_scorer_accepts_rankings_go_up(
         scorer.click(f"tr[data-appeal='{appeal.pk}'] [data-testid=appeal-link]")
         scorer.wait_for_url(f"**/appraisal/appeals/{appeal.pk}/")
         assert scorer.locator("[data-testid=appeal-evidence-link]").count() == 1
-        scorer.fill("textarea[name=answer]", "复核属实，撤销扣分")
-        scorer.click("[data-testid=appeal-accept]")
+        # Accepting opens its dialog, which says what happens; the answer is its reason.
+        scorer.click("[data-testid=appeal-accept-open]")
+        dialog = scorer.locator("dialog[open]")
+        dialog.wait_for()
+        assert f"#{entry.pk}" in dialog.inner_text()
+        dialog.locator("textarea[name=reason]").fill("复核属实，撤销扣分")
+        dialog.locator("[data-testid=appeal-accept-submit]").click()
         scorer.wait_for_url(f"**/appraisal/appeals/{appeal.pk}/")
         assert scorer.get_attribute("[data-testid=appeal-status]", "data-status") == "accepted"
         assert scorer.locator("[data-testid=answer-form]").count() == 0
