@@ -5,6 +5,7 @@ from django.http import FileResponse, Http404
 from django.urls import path
 from django.views.decorators.http import require_http_methods
 
+from orgs.confirm import confirmation_required
 from orgs.importing import XLSX_CONTENT_TYPE
 from orgs.models import Role
 from orgs.views import import_page, role_required
@@ -19,7 +20,11 @@ RANKING_ROLES = (Role.HR, Role.AUDITOR, Role.SCORER)
 
 @role_required(Role.HR)
 @require_http_methods(["GET", "POST"])
+@confirmation_required
 def year_import(request):
+    """A whole year from one workbook, all or nothing, once HR confirms it in the dialog: it may
+    create or change the year's scheme, groups, institutions, indicators and targets, and replaces
+    the scores an earlier import of that year recorded."""
     return import_page(
         request, importer=transfer.year_workbook_import, template="appraisal/transfer_import.html"
     )

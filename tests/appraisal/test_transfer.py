@@ -2,6 +2,7 @@
 their commands. The expected rankings are worked out by hand below, not by the engine."""
 
 import io
+import re
 import zipfile
 from decimal import Decimal
 
@@ -607,10 +608,35 @@ def test_upload_page_is_hr_only(client_for, persona, counts):
     url = reverse("appraisal:year_import")
     assert client_for(persona).get(url).status_code == PAGE_STATUSES[persona]
     before = counts()
-    response = client_for(persona).post(url, {"file": upload(full_year())})
+    response = client_for(persona).post(url, {"file": upload(full_year()), "confirm": "yes"})
     assert response.status_code == PAGE_STATUSES[persona]
     if persona != "hr":
         assert counts() == before
+
+
+@pytest.mark.parametrize("confirm", [None, "no"])
+def test_an_import_without_the_dialogs_confirmation_writes_nothing(
+    client_for, departments, counts, confirm
+):
+    """The upload's dialog says what the workbook will do and posts confirm=yes; a POST without it
+    (a replayed form, a script) is refused before the workbook is read."""
+    before = counts()
+    data = {"file": upload(full_year())} | ({"confirm": confirm} if confirm else {})
+    response = client_for("hr").post(reverse("appraisal:year_import"), data)
+    assert response.status_code == 400
+    assert 'data-testid="confirm-refused"' in response.content.decode()
+    assert counts() == before
+    assert not Scheme.objects.filter(year=YEAR).exists()
+
+
+def test_the_upload_page_confirms_in_a_dialog_that_says_what_happens(client_for):
+    body = client_for("hr").get(reverse("appraisal:year_import")).content.decode()
+    dialog = re.search(r'<dialog id="year-import-dialog".*?</dialog>', body, re.S).group(0)
+    assert 'name="confirm" value="yes" form="year-import-form"' in dialog
+    assert 'type="submit" class="btn btn-warning" form="year-import-form"' in dialog
+    assert "要么全部导入，要么全不导入" in dialog  # all or nothing
+    form = re.search(r'<form [^>]*id="year-import-form".*?</form>', body, re.S).group(0)
+    assert 'enctype="multipart/form-data"' in form and 'type="submit"' not in form
 
 
 def test_upload_page_needs_login(client_for):
@@ -621,7 +647,7 @@ def test_upload_page_needs_login(client_for):
 
 def test_upload_page_imports_and_offers_the_rankings(client_for, departments):
     response = client_for("hr").post(
-        reverse("appraisal:year_import"), {"file": upload(full_year())}
+        reverse("appraisal:year_import"), {"file": upload(full_year()), "confirm": "yes"}
     )
     assert response.status_code == 200
     assert response.context["result"].entries_created == SCORE_ROWS
@@ -635,7 +661,9 @@ def test_upload_page_shows_every_error_with_status_400(client_for, counts):
     before = counts()
     sheets, number = _with_score(["A01", "指标", "C1", "上半年", "abc", "隐患"])
     sheets["指标"][5][3] = 390
-    response = client_for("hr").post(reverse("appraisal:year_import"), {"file": upload(sheets)})
+    response = client_for("hr").post(
+        reverse("appraisal:year_import"), {"file": upload(sheets), "confirm": "yes"}
+    )
     assert response.status_code == 400
     assert where(response.context["errors"]) == {
         ("方案", 2, "执行力建设分值", "D", 400),
@@ -649,7 +677,8 @@ def test_upload_page_shows_every_error_with_status_400(client_for, counts):
 
 def test_upload_page_refuses_a_non_xlsx(client_for):
     response = client_for("hr").post(
-        reverse("appraisal:year_import"), {"file": SimpleUploadedFile("a.xlsx", b"plain text")}
+        reverse("appraisal:year_import"),
+        {"file": SimpleUploadedFile("a.xlsx", b"plain text"), "confirm": "yes"},
     )
     assert response.status_code == 400
     assert not Scheme.objects.exists()

@@ -166,6 +166,7 @@ def test_a_database_error_in_a_new_years_import_leaves_nothing(
         client,
         reverse("appraisal:year_import"),
         year_books.upload(year_books.full_year()),
+        confirm="yes",
     )
     assert_refused_cleanly(response, before)
     assert not Scheme.objects.filter(year=2025).exists()
@@ -179,7 +180,8 @@ def test_a_database_error_in_the_ledger_of_a_reimport_leaves_nothing(
     the database fails on the new entries, after the reversals were written."""
     client = client_for("hr")
     url = reverse("appraisal:year_import")
-    assert post_import(client, url, year_books.upload(year_books.full_year())).status_code == 200
+    first = post_import(client, url, year_books.upload(year_books.full_year()), confirm="yes")
+    assert first.status_code == 200
     scheme = Scheme.objects.get(year=2025)
     key = PENDING_KEY.format(scheme.pk)
     cache.delete(key)
@@ -188,7 +190,7 @@ def test_a_database_error_in_the_ledger_of_a_reimport_leaves_nothing(
     else:
         faults.statement("appraisal_ledgerentry", nth=2)  # 1: the reversals, 2: the new entries
     before = every_row()
-    response = post_import(client, url, year_books.upload(year_books.full_year()))
+    response = post_import(client, url, year_books.upload(year_books.full_year()), confirm="yes")
     assert_refused_cleanly(response, before)
     # The import held the year's recompute key while it wrote; it is free again.
     assert cache.get(key) is None

@@ -220,7 +220,8 @@ def test_a_hostile_workbook_is_refused_by_every_import(client_for, world, year, 
     before = counts()
     client = client_for("hr")
     upload = SimpleUploadedFile("hostile.xlsx", make())
-    response = client.post(reverse(url), {"file": upload, "month": "2026-01"})
+    # confirm: the year import's dialog (the file is checked before the confirmation is used).
+    response = client.post(reverse(url), {"file": upload, "month": "2026-01", "confirm": "yes"})
     assert response.status_code == 400
     [error] = response.context["errors"]
     assert message in str(error) and "hostile.xlsx" in str(error)
@@ -232,7 +233,12 @@ def test_an_oversized_workbook_is_refused_before_parsing(client_for, world, year
     settings.IMPORT_MAX_BYTES = 1024
     before = counts()
     response = client_for("hr").post(
-        reverse(url), {"file": SimpleUploadedFile("big.xlsx", real_workbook()), "month": "2026-01"}
+        reverse(url),
+        {
+            "file": SimpleUploadedFile("big.xlsx", real_workbook()),
+            "month": "2026-01",
+            "confirm": "yes",
+        },
     )
     assert response.status_code == 400
     assert "larger than" in str(response.context["errors"][0])
