@@ -116,7 +116,8 @@ def test_member_fails_then_passes_in_round_2_hr_refused_4_and_9(
         assert Tick.objects.get(inspection=p01, item__code="ENV").evidence.name.endswith(".pdf")
         assert item(member, "ENV").locator("[data-testid=tick-evidence]").count() == 1
 
-        # October has no confirmed payroll: the page says which month fails, and holds the pass back.
+        # October has no confirmed payroll: the page names the month that fails
+        # and holds the pass back.
         october = member.locator("[data-testid=payroll-month][data-month='2026-10']")
         assert october.get_attribute("data-ok") == "no"
         assert october.locator("[data-col=reason]").inner_text().strip()
