@@ -320,9 +320,7 @@ def test_the_standard_page_says_from_when_wages_are_checked(client_for, pilots, 
 
 @pytest.mark.parametrize("persona", [*PERSONAS, HEAD_P01])
 def test_setting_the_go_live_month_per_persona(client_for, pilots, persona):
-    response = _client(client_for, persona).post(
-        GO_LIVE, {"go_live_month": "2026-11", **CONFIRMED}
-    )
+    response = _client(client_for, persona).post(GO_LIVE, {"go_live_month": "2026-11", **CONFIRMED})
     if persona == "anonymous":
         assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
     else:
