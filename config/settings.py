@@ -183,6 +183,12 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Named per process, so two test runs in one checkout never share it.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test_db_{os.getpid()}.sqlite3")}
 
+# Production connects as a role that owns nothing (docs/DEPLOYMENT.md, "Database roles"):
+# `migrate` runs with the owner's DATABASE_URL, then `manage.py db_app_role`, also as the owner,
+# creates or updates this role and grants it what the application needs. Read by that command.
+DATABASE_APP_ROLE = env.str("DATABASE_APP_ROLE", default="jixiao_app")
+DATABASE_APP_PASSWORD = env.str("DATABASE_APP_PASSWORD", default="")
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "orgs.User"
 

@@ -26,6 +26,37 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _test_flush_past_the_truncate_triggers():
+    """On PostgreSQL, Django empties the tables after each transactional test with one TRUNCATE,
+    which the ledger, appeals and audit trail refuse by trigger (appraisal 0008, orgs 0005,
+    docs/SECURITY.md). The test database's superuser runs that statement, in its transaction only,
+    with triggers off: session_replication_role = replica, which only a superuser may set (the
+    application's role cannot, tests/security/test_database_roles.py)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        yield
+        return
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, **kwargs):
+        statements = original(self, style, tables, **kwargs)
+        if not statements:
+            return statements
+        return [
+            "SET LOCAL session_replication_role = replica",
+            *statements,
+            "SET LOCAL session_replication_role = origin",
+        ]
+
+    DatabaseOperations.sql_flush = sql_flush
+    yield
+    DatabaseOperations.sql_flush = original
+
+
 @pytest.fixture
 def world(db):
     """Two groups, institutions A and B (with heads), a non-pilot C, employees in each,
