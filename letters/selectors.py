@@ -262,7 +262,7 @@ class IssuePreview:
 
 def issue_preview(scheme: Scheme, institutions) -> IssuePreview:
     """For each institution, whether issuing its head's letter now makes a new letter, a new
-    version, or nothing (five queries whatever their number)."""
+    version, or nothing (five queries, with `institutions`, whatever their number)."""
     institutions = list(institutions)
     preview = IssuePreview()
     headed = [i for i in institutions if i.head_id is not None]

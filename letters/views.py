@@ -74,6 +74,8 @@ def letter_list(request, year):
         "mine": request.GET.get("mine") == "1",
         "waiting": selectors.letters_waiting(user=request.user),
         "can_see_status": sees_all,
+        # A signer without a role reads only their own few letters: nothing to filter.
+        "show_filters": sees_all or has_role(request.user, Role.HEAD),
         # Only those who read many institutions' letters choose one.
         "institutions": institutions_visible_to(request.user).order_by("code")
         if sees_all

@@ -497,7 +497,7 @@ def payroll_run_confirm(*, actor: User, run: PayrollRun) -> PayrollRun:
                     "month": f"{run.month:%Y-%m}",
                     "institution": run.institution.name,
                     "lines": len(stored),
-                    "gross": run.total_gross,
+                    "gross": f"{run.total_gross:,.2f}",  # as the pages show money: 12,345.00
                 },
                 link=reverse("payroll:run_detail", args=[run.pk]),
                 about=run,
