@@ -267,20 +267,30 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# django-axes first: a locked-out username + address is refused before the password is checked
-# (orgs.security, docs/CONFIGURATION.md "Login protection").
+# django-axes first: a locked-out sign-in is refused before the password is checked
+# (orgs.security, orgs.lockout, docs/SECURITY.md "Login protection").
 AUTHENTICATION_BACKENDS = [
     "orgs.security.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Wrong passwords within LOGIN_LOCKOUT_MINUTES lock a sign-in: LOGIN_FAILURE_LIMIT for one account
+# from any address, or LOGIN_ADDRESS_FAILURE_LIMIT from one address on any accounts (password
+# spraying). Letter signing's password counts the same (orgs.lockout.password_reconfirm).
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=10)
 LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
-if LOGIN_FAILURE_LIMIT < 1 or LOGIN_LOCKOUT_MINUTES < 1:
-    raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT and LOGIN_LOCKOUT_MINUTES must be 1 or more.")
+if min(LOGIN_FAILURE_LIMIT, LOGIN_ADDRESS_FAILURE_LIMIT, LOGIN_LOCKOUT_MINUTES) < 1:
+    raise ImproperlyConfigured(
+        "LOGIN_FAILURE_LIMIT, LOGIN_ADDRESS_FAILURE_LIMIT and LOGIN_LOCKOUT_MINUTES "
+        "must be 1 or more."
+    )
 AXES_ENABLED = env.bool("LOGIN_LOCKOUT_ENABLED", default=True)
+AXES_HANDLER = "orgs.lockout.LockoutHandler"
 AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Failures are recorded per (username, address); orgs.lockout counts them by each on its own.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "orgs.lockout.lockout_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "orgs.security.login_locked_out"
 AXES_CLIENT_IP_CALLABLE = "orgs.middleware.client_address"
@@ -608,8 +618,6 @@ if LDAP_ONLY:
     ]
 if LDAP_SERVER_URI:
     AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "orgs.signin.ldap.LDAPBackend"]
-    # Directories compare usernames without regard to case: one lockout count for ZHANG and zhang.
-    AXES_USERNAME_CALLABLE = "orgs.signin.ldap.lockout_username"
 if OIDC_ENABLED:
     AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "orgs.signin.oidc.OIDCBackend"]
 

@@ -299,6 +299,14 @@ def _letter_issue(*, actor: User, scheme: Scheme, institution: Institution) -> t
 
 # --- Signing -------------------------------------------------------------------------------------
 
+WRONG_PASSWORD = gettext_lazy("The password is not right; the letter is not signed.")
+
+
+def letter_sign_failed(*, actor: User, letter: Letter) -> None:
+    """A wrong password at signing, in the letter's audit trail (the failure itself counts toward
+    the login's lockout: orgs.lockout.password_reconfirm, called by the page and the API)."""
+    audit_record(actor=actor, action="letter.sign_password_failed", obj=letter)
+
 
 @transaction.atomic
 def letter_sign(
@@ -313,9 +321,7 @@ def letter_sign(
     if letter.is_signed:
         return letter
     if not actor.check_password(password or ""):
-        raise ValidationError(
-            {"password": _("The password is not right; the letter is not signed.")}
-        )
+        raise ValidationError({"password": WRONG_PASSWORD})
     letter.content_sha256 = content_hash(letter.content)
     letter.status = Letter.Status.SIGNED
     letter.signed_by = actor

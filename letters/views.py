@@ -20,6 +20,8 @@ from appraisal.access import scheme_get_for_user
 from appraisal.models import Scheme
 from orgs.access import has_role, institutions_visible_to
 from orgs.confirm import confirmation_required
+from orgs.lockout import PasswordLocked, password_reconfirm
+from orgs.middleware import client_address
 from orgs.models import Role
 from orgs.views import apply_errors, role_required
 
@@ -146,21 +148,36 @@ def letter_sign(request, pk):
             messages.error(request, _("This version has been replaced; sign the newer one."))
         return redirect("letters:letter_detail", pk=letter.pk)
     form = SignForm(request.POST)
+    status = 400
     if form.is_valid():
         try:
+            # Counted toward the login's lockout, outside the signing's transaction.
+            password_reconfirm(
+                request,
+                user=request.user,
+                password=form.cleaned_data["password"],
+                wrong=services.WRONG_PASSWORD,
+            )
             services.letter_sign(
                 actor=request.user,
                 letter=letter,
                 password=form.cleaned_data["password"],
-                client_address=request.META.get("REMOTE_ADDR") or None,
+                client_address=client_address(request),
             )
+        except PasswordLocked as error:
+            if error.wrong_password:
+                services.letter_sign_failed(actor=request.user, letter=letter)
+            apply_errors(form, error)
+            status = 429
         except ValidationError as error:
+            if error.error_dict.get("password"):
+                services.letter_sign_failed(actor=request.user, letter=letter)
             apply_errors(form, error)
         else:
             messages.success(request, _("You have signed the letter."))
             return redirect("letters:letter_detail", pk=letter.pk)
     context = _detail_context(request, letter, sign_form=form)
-    return render(request, "letters/letter_detail.html", context, status=400)
+    return render(request, "letters/letter_detail.html", context, status=status)
 
 
 @role_required(Role.HR)

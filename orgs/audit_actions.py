@@ -23,6 +23,9 @@ ACTION_LABELS = {
     "user.create": _("Account created"),
     "user.update": _("Account changed"),
     "user.delete": _("Account deleted"),
+    # sign-in protection (orgs.lockout)
+    "auth.lockout": _("Sign-in locked out after wrong passwords"),
+    "letter.sign_password_failed": _("Wrong password when signing a letter"),
     # orgs.signin: what the directory or the single sign-on provider said, applied at sign-in
     "signin.create": _("Account created at sign-in"),
     "signin.adopt": _("Local account linked at sign-in"),

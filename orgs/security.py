@@ -1,8 +1,8 @@
 """Login protection and response headers (docs/CONFIGURATION.md, "Security").
 
-* ``LockoutBackend``: django-axes' check in front of Django's ModelBackend. After
-  ``LOGIN_FAILURE_LIMIT`` failed logins for one username from one address, that pair is locked out
-  for ``LOGIN_LOCKOUT_MINUTES``, even with the right password; a successful login resets the count.
+* ``LockoutBackend``: django-axes' check in front of Django's ModelBackend. Too many wrong
+  passwords for one account (from any address) or from one address (on any accounts) lock the
+  sign-in for ``LOGIN_LOCKOUT_MINUTES``, even with the right password (orgs.lockout).
 * ``login_locked_out``: what a locked-out login gets — the login page again, with a clear message,
   status 429.
 * The address a lockout is counted for is the audit trail's (``orgs.middleware.client_address``:
@@ -17,7 +17,8 @@ from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.shortcuts import render
-from django.utils.translation import ngettext
+
+from orgs.lockout import lockout_message
 
 
 class LockoutBackend(AxesStandaloneBackend):
@@ -32,14 +33,7 @@ class LockoutBackend(AxesStandaloneBackend):
 
 
 def login_locked_out(request, original_response=None, credentials=None):
-    minutes = settings.LOGIN_LOCKOUT_MINUTES
-    message = ngettext(
-        "Too many failed logins for this account from your address. "
-        "Try again in %(minutes)d minute, or ask an administrator to unlock it.",
-        "Too many failed logins for this account from your address. "
-        "Try again in %(minutes)d minutes, or ask an administrator to unlock it.",
-        minutes,
-    ) % {"minutes": minutes}
+    message = lockout_message()
     username = (credentials or {}).get("username") or request.POST.get("username", "")
     form = AuthenticationForm(request, initial={"username": username})
     context = {"form": form, "lockout_message": message, "next": request.POST.get("next", "")}

@@ -10,12 +10,15 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import Throttled
 from rest_framework.response import Response
 
 from letters import access, services
 from letters.filters import LetterFilterSet, with_level_rank
 from letters.models import Letter, LetterItem, Level
 from orgs.api.views import drf_validation_error
+from orgs.lockout import PasswordLocked, password_reconfirm
+from orgs.middleware import client_address
 
 from .permissions import IsHR, SignedIn
 from .serializers import (
@@ -84,12 +87,27 @@ class LetterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             raise PermissionDenied  # before the body is read: 403 whatever it holds
         serializer = LetterSignSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        password = serializer.validated_data["password"]
+        if letter.status == Letter.Status.ISSUED:
+            # Counted toward the login's lockout (429 while locked), outside the signing's
+            # transaction. A letter signed already changes nothing and asks nothing.
+            try:
+                password_reconfirm(
+                    request, user=request.user, password=password, wrong=services.WRONG_PASSWORD
+                )
+            except PasswordLocked as e:
+                if e.wrong_password:
+                    services.letter_sign_failed(actor=request.user, letter=letter)
+                raise Throttled(detail=" ".join(e.messages)) from e
+            except DjangoValidationError as e:
+                services.letter_sign_failed(actor=request.user, letter=letter)
+                raise drf_validation_error(e) from e
         try:
             letter = services.letter_sign(
                 actor=request.user,
                 letter=letter,
-                password=serializer.validated_data["password"],
-                client_address=request.META.get("REMOTE_ADDR") or None,
+                password=password,
+                client_address=client_address(request._request),
             )
         except DjangoValidationError as e:
             raise drf_validation_error(e) from e

@@ -262,12 +262,3 @@ class LocalSuperuserBackend(ModelBackend):
 
     def user_can_authenticate(self, user):
         return super().user_can_authenticate(user) and user.is_superuser
-
-
-def lockout_username(request, credentials):
-    """The username django-axes counts failures for, case-folded: directories compare usernames
-    without regard to case, so `Zhang` and `ZHANG` are one account and one count."""
-    username = (credentials or {}).get("username")
-    if username is None and request is not None:
-        username = request.POST.get("username")
-    return username.strip().casefold() if isinstance(username, str) else username

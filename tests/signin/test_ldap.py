@@ -47,7 +47,6 @@ def configure(settings, server):
     settings.LDAP_ROLE_GROUPS = role_rules_parse(ROLE_GROUPS, "test", normalise=dn_normalise)
     settings.LDAP_INSTITUTION_ATTR = "ou"
     settings.AUTHENTICATION_BACKENDS = [*BASE_BACKENDS, "orgs.signin.ldap.LDAPBackend"]
-    settings.AXES_USERNAME_CALLABLE = "orgs.signin.ldap.lockout_username"
     return server
 
 

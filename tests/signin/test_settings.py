@@ -44,7 +44,7 @@ def test_ldap_and_oidc_add_their_backends_after_the_lockout(tmp_path):
         "orgs.signin.ldap.LDAPBackend",
         "orgs.signin.oidc.OIDCBackend",
     ]
-    assert username == "orgs.signin.ldap.lockout_username" and role == "hr"
+    assert username == "orgs.lockout.lockout_username" and role == "hr"
 
 
 def test_ldap_only_keeps_local_passwords_for_superusers_only(tmp_path):
