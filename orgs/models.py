@@ -48,6 +48,17 @@ class User(AbstractUser):
         blank=True,
         related_name="payroll_officers",
     )
+    # 所属机构: the institution whose staff the account is (a deputy, a department head, a member of
+    # staff; a head is known by Institution.head). A letter one level down is signed by an account
+    # of its institution (letters.services.letter_cascade).
+    institution = models.ForeignKey(
+        "orgs.Institution",
+        verbose_name=_("institution"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accounts",
+    )
 
     objects = UserManager()
 
