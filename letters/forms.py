@@ -4,10 +4,10 @@ decomposed targets) is letters.services'."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from orgs.models import AssessmentGroup, User
+from orgs.models import AssessmentGroup, Institution
 
 from .models import LetterItem
-from .services import ChildLetter
+from .services import ChildLetter, cascade_signer, signer_refused
 
 
 class SignForm(forms.Form):
@@ -45,9 +45,10 @@ class CascadeRowForm(forms.Form):
     holder_name = forms.CharField(label=_("Holder"), max_length=100, required=False)
     signer = forms.CharField(label=_("Signer's username"), max_length=150, required=False)
 
-    def __init__(self, *args, items: list[LetterItem], **kwargs):
+    def __init__(self, *args, items: list[LetterItem], institution: Institution, **kwargs):
         super().__init__(*args, **kwargs)
         self.items = items
+        self.institution = institution
         for item in items:
             if item.additive:
                 self.fields[f"amount_{item.pk}"] = forms.DecimalField(
@@ -90,11 +91,11 @@ class CascadeRowForm(forms.Form):
         if not username:
             self.add_error("signer", _("Name the account that signs this letter."))
         else:
-            signer = User.objects.filter(username=username, is_active=True).first()
+            # An account of the letter's institution; the same words whether the username exists
+            # or not, so the form tells nobody which usernames exist.
+            signer = cascade_signer(self.institution, username)
             if signer is None:
-                self.add_error(
-                    "signer", _("No active user has the username %(name)s.") % {"name": username}
-                )
+                self.add_error("signer", signer_refused(self.institution, username))
             data["signer_user"] = signer
         return data
 

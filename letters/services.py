@@ -413,6 +413,29 @@ def can_cascade(actor: User, parent: Letter) -> bool:
     return has_role(actor, Role.HR) or actor.pk == parent.signer_id
 
 
+def signer_belongs(institution: Institution, user: User) -> bool:
+    """Whether `user` may sign a letter of `institution` one level down: an active account of
+    that institution (its 所属机构), or its head."""
+    return user.is_active and (
+        user.institution_id == institution.pk or institution.head_id == user.pk
+    )
+
+
+def cascade_signer(institution: Institution, username: str) -> User | None:
+    """The account named `username` if it may sign a letter of `institution`; None otherwise,
+    whether the username exists or not."""
+    user = User.objects.filter(username=username).first()
+    return user if user is not None and signer_belongs(institution, user) else None
+
+
+def signer_refused(institution: Institution, username: str) -> str:
+    """One answer for a username that does not exist and one of another institution."""
+    return _("%(name)s is not an active account of %(institution)s.") % {
+        "name": username,
+        "institution": institution.name,
+    }
+
+
 def letter_cascade_check(*, actor: User, parent: Letter, children: list[ChildLetter]) -> None:
     """What letter_cascade would refuse, without writing anything (the page's check before its
     confirm dialog): PermissionDenied, or a ValidationError naming every problem."""
@@ -434,6 +457,8 @@ def _cascade_problems(
     down (these and those issued before, superseded ones not counted)."""
     errors = []
     for child in children:
+        if not signer_belongs(parent.institution, child.signer):
+            errors.append(signer_refused(parent.institution, child.signer.get_username()))
         unknown = set(child.allocations) - set(items)
         if unknown:
             errors.append(

@@ -276,7 +276,11 @@ def _cascade_page(request, letter: Letter, formset, formset_class, *, refusal=()
 def _cascade_formset(request, letter: Letter):
     items = list(letter.items.filter(kind=LetterItem.Kind.TARGET).order_by("sort_order", "id"))
     formset_class = cascade_formset(_rows_requested(request))
-    formset = formset_class(request.POST or None, form_kwargs={"items": items}, prefix="rows")
+    formset = formset_class(
+        request.POST or None,
+        form_kwargs={"items": items, "institution": letter.institution},
+        prefix="rows",
+    )
     return formset, formset_class
 
 

@@ -89,19 +89,29 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):
         "email",
         "role",
         "scoring_department",
+        "institution",
         "is_active",
         "is_staff",
         "is_superuser",
     )
     audit_m2m = ("payroll_institutions", "groups")
-    list_display = ("username", "name", "role", "scoring_department", "is_active")
+    list_display = ("username", "name", "role", "institution", "scoring_department", "is_active")
     list_filter = ("role", "is_active", "scoring_department")
+    autocomplete_fields = ("institution",)
     search_fields = ("username", "name", "email")
     fieldsets = (
         *BaseUserAdmin.fieldsets,
         (
             _("Role and scope"),
-            {"fields": ("name", "role", "scoring_department", "payroll_institutions")},
+            {
+                "fields": (
+                    "name",
+                    "role",
+                    "institution",
+                    "scoring_department",
+                    "payroll_institutions",
+                )
+            },
         ),
     )
     filter_horizontal = ("payroll_institutions", "groups", "user_permissions")

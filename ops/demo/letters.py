@@ -50,13 +50,15 @@ def _sign(user: User, letter: Letter, password: str = DEMO_PASSWORD) -> Letter:
     )
 
 
-def _deputies() -> list[User]:
+def _deputies(institution: Institution) -> list[User]:
+    """JG001's deputies: accounts of that institution (所属机构), without a role."""
     # One hash for both accounts: hashing the demo password is the slow part of the seed.
     password = make_password(DEMO_PASSWORD)
     users = []
     for username, name, _holder, _parts in DEPUTIES:
         user, _ = User.objects.get_or_create(
-            username=username, defaults={"name": name, "role": "", "password": password}
+            username=username,
+            defaults={"name": name, "role": "", "password": password, "institution": institution},
         )
         users.append(user)
     return users
@@ -107,7 +109,7 @@ def seed_letters(*, hr: User) -> int:
     items = {
         item.indicator.code: item for item in v2.items.select_related("indicator") if item.indicator
     }
-    deputies = _deputies()
+    deputies = _deputies(first)
     children = services.letter_cascade(
         actor=first.head,
         parent=v2,

@@ -45,8 +45,8 @@ def rows(response):
 
 
 @pytest.fixture
-def deputy(db):
-    return UserFactory(username="deputy", name="分管副总", role="")
+def deputy(world):
+    return UserFactory(username="deputy", name="分管副总", role="", institution=world.a)
 
 
 @pytest.fixture

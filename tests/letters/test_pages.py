@@ -3,6 +3,7 @@ verification and tamper evidence, versions, the cascade form, HR's status with i
 the issue button, and the daily reminders."""
 
 import io
+import re
 from datetime import timedelta
 from decimal import Decimal as D
 from urllib.parse import unquote
@@ -62,8 +63,8 @@ def deputies(world, year, signed):
     """A01's head letter decomposed to two role-less deputies."""
     revenue = signed.items.get(indicator__code="B3")
     rank = signed.items.get(indicator__code="B1")
-    d1 = UserFactory(username="deputy1", name="副总甲", role="")
-    d2 = UserFactory(username="deputy2", name="副总乙", role="")
+    d1 = UserFactory(username="deputy1", name="副总甲", role="", institution=world.a)
+    d2 = UserFactory(username="deputy2", name="副总乙", role="", institution=world.a)
     first, second = services.letter_cascade(
         actor=world.users["head_a"],
         parent=signed,
@@ -405,8 +406,8 @@ def _cascade_data(rows):
 
 
 def test_cascade_form_refusal_names_the_missing_amount(client_for, world, year, signed):
-    UserFactory(username="deputy1", role="")
-    UserFactory(username="deputy2", role="")
+    UserFactory(username="deputy1", role="", institution=world.a)
+    UserFactory(username="deputy2", role="", institution=world.a)
     revenue = signed.items.get(indicator__code="B3")
     rank = signed.items.get(indicator__code="B1")
     client = client_for("head_a")
@@ -424,11 +425,23 @@ def test_cascade_form_refusal_names_the_missing_amount(client_for, world, year, 
     assert 'data-testid="cascade-refusal"' in body
     assert "1100 of 1200 万元 is decomposed; 100 万元 is missing." in body
     assert not Letter.objects.filter(level="deputy").exists()
-    # An unknown signer is named before anything is tried.
-    rows[1].update({"signer": "nobody", f"amount_{revenue.pk}": "500"})
-    response = client.post(_url("letter_cascade", signed), _cascade_data(rows))
-    assert response.status_code == 400
-    assert "No active user has the username nobody." in response.content.decode()
+    # A signer who is not an account of A01 is refused before anything is tried, in the same
+    # words whether the username exists (head_b, of B01) or not: the form tells nobody which
+    # usernames exist (issue 16, item 4).
+    answers = []
+    for username in ("nobody", world.users["head_b"].username):
+        rows[1].update({"signer": username, f"amount_{revenue.pk}": "500"})
+        response = client.post(_url("letter_cascade", signed), _cascade_data(rows))
+        assert response.status_code == 400
+        assert f"{username} is not an active account of 甲机构." in response.content.decode()
+        body = response.content.decode()
+        answers.append(re.findall(r'<ul class="errorlist">(.*?)</ul>', body, re.S))
+        assert "No active user" not in body and "does not exist" not in body
+    assert answers[0] and len(answers[0]) == len(answers[1])
+    assert [[a.replace("nobody", "?") for a in answers[0]]] == [
+        [a.replace(world.users["head_b"].username, "?") for a in answers[1]]
+    ]
+    assert not Letter.objects.filter(level="deputy").exists()
     rows[1]["signer"] = "deputy2"
     # Covered: the check says what would be issued (nothing is yet), the dialog issues it.
     response = client.post(_url("letter_cascade", signed), _cascade_data(rows))
@@ -745,7 +758,7 @@ def test_detail_query_count_is_fixed(
         assert client.get(url).status_code == 200
     revenue = deputies.first.parent.items.get(indicator__code="B3")
     for n in range(27):
-        signer = UserFactory(username=f"staff{n}", role="")
+        signer = UserFactory(username=f"staff{n}", role="", institution=world.a)
         services.letter_cascade(
             actor=world.users["hr"],
             parent=deputies.first.parent,

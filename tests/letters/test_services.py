@@ -141,8 +141,8 @@ def test_cascade_must_cover_additive_targets(world, year, letter):
     _sign(world, letter)
     revenue = letter.items.get(indicator__code="B3")
     rank = letter.items.get(indicator__code="B1")
-    deputy1 = UserFactory(username="deputy1", role="")
-    deputy2 = UserFactory(username="deputy2", role="")
+    deputy1 = UserFactory(username="deputy1", role="", institution=world.a)
+    deputy2 = UserFactory(username="deputy2", role="", institution=world.a)
     short = [
         services.ChildLetter("分管副总 甲", deputy1, {revenue.pk: D("700"), rank.pk: None}),
         services.ChildLetter("分管副总 乙", deputy2, {revenue.pk: D("400")}),
@@ -169,7 +169,7 @@ def test_cascade_must_cover_additive_targets(world, year, letter):
         )
     services.letter_sign(actor=deputy1, letter=first, password=PASSWORD, client_address=None)
     # Then down to departments.
-    dept = UserFactory(username="dept1", role="")
+    dept = UserFactory(username="dept1", role="", institution=world.a)
     part = first.items.get(decomposes=revenue)
     with pytest.raises(ValidationError, match="200 万元 is missing"):
         services.letter_cascade(
@@ -237,3 +237,32 @@ def test_the_letter_is_chinese_whatever_the_ui_language(world, year, letter):
     # The fixture issues it while English is active (tests/appraisal/conftest.py `_english`).
     commitments = [i["text"] for i in letter.content["items"] if i["kind"] == "commitment"]
     assert commitments and all(t.startswith(("公共目标", "执行力建设")) for t in commitments)
+
+
+def test_a_cascaded_letter_is_signed_by_an_account_of_its_institution(world, year, letter):
+    """Issue 16, item 4: a deputy could address a letter to any account (head_b then read A01's
+    targets). The service refuses an account of another institution, one of none, and an inactive
+    one, in one message each, and issues nothing; the institution's head and its accounts pass."""
+    services.letter_sign(actor=world.users["head_a"], letter=letter, password=PASSWORD,
+                         client_address=None)  # fmt: skip
+    revenue = letter.items.get(indicator__code="B3")
+    outsiders = [
+        world.users["head_b"],
+        UserFactory(username="loose", role=""),
+        UserFactory(username="gone", role="", institution=world.a, is_active=False),
+    ]
+    for outsider in outsiders:
+        child = services.ChildLetter("分管副总", outsider, {revenue.pk: D("1200")})
+        with pytest.raises(ValidationError) as refused:
+            services.letter_cascade(actor=world.users["head_a"], parent=letter, children=[child])
+        assert refused.value.messages == [
+            f"{outsider.username} is not an active account of 甲机构."
+        ]
+    assert not Letter.objects.filter(level="deputy").exists()
+    own = UserFactory(username="own", role="", institution=world.a)
+    (issued,) = services.letter_cascade(
+        actor=world.users["head_a"],
+        parent=letter,
+        children=[services.ChildLetter("分管副总", own, {revenue.pk: D("1200")})],
+    )
+    assert issued.signer == own and issued.institution == world.a

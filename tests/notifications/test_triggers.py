@@ -89,7 +89,7 @@ def test_a_cascade_notifies_each_new_holder_in_one_insert(world, year, letter):
         actor=world.users["head_a"], letter=letter, password=PASSWORD, client_address=None
     )
     revenue = letter.items.get(indicator__code="B3")
-    deputies = [UserFactory(username=f"deputy{i}", role="") for i in range(3)]
+    deputies = [UserFactory(username=f"deputy{i}", role="", institution=world.a) for i in range(3)]
     children = [
         letters.ChildLetter(f"分管副总{i}", d, {revenue.pk: D("400")})
         for i, d in enumerate(deputies)

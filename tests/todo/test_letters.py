@@ -63,8 +63,8 @@ def test_a_letter_waiting_long_is_a_warning(world, letter):
 def test_role_less_signers_have_their_letters_to_sign(client_for, world, year, letter):
     signed = sign(letter)
     revenue = signed.items.get(indicator__code="B3")
-    d1 = UserFactory(username="deputy1", name="副总甲", role="")
-    d2 = UserFactory(username="deputy2", name="副总乙", role="")
+    d1 = UserFactory(username="deputy1", name="副总甲", role="", institution=world.a)
+    d2 = UserFactory(username="deputy2", name="副总乙", role="", institution=world.a)
     first, _second = services.letter_cascade(
         actor=world.users["head_a"],
         parent=signed,
