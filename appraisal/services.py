@@ -579,6 +579,17 @@ def _entry_build(
     if role == Role.HEAD:
         if is_official:
             raise PermissionDenied
+        if kind != LedgerEntry.Kind.INDICATOR:
+            # The page offers a head indicators only (scoring_forms.EntryForm); the API and any
+            # other caller get the same rule here: bonus and veto points are official.
+            raise ValidationError(
+                {
+                    "kind": _(
+                        "A self-assessment scores indicators only; "
+                        "bonus and veto points are official."
+                    )
+                }
+            )
     elif role == Role.SCORER:
         if not is_official:
             raise PermissionDenied

@@ -219,7 +219,9 @@ class WeeklyReportViewSet(
             own = institutions_visible_to(user).filter(is_pilot=True).order_by("code").first()
             if own is not None:
                 return own
-        institution = Institution.objects.filter(code=code, is_pilot=True).first() if code else None
+        # Out of the caller's scope and not existing are one answer (issue 16, item 8).
+        pilots = institutions_visible_to(user).filter(is_pilot=True)
+        institution = pilots.filter(code=code).first() if code else None
         if institution is None:
             message = (
                 _("%(code)s is not a pilot institution.") % {"code": code}

@@ -24,6 +24,7 @@ from appraisal.models import (
 )
 from appraisal.scoring_forms import validate_evidence
 from appraisal.services import SCHEME_SETTINGS, TRANSITIONS
+from orgs.access import institutions_visible_to
 from orgs.models import Institution, ScoringDepartment
 
 # The service validates uniqueness (year, indicator code) with one wording; the serializer's copies
@@ -195,9 +196,19 @@ class TargetSerializer(serializers.ModelSerializer):
     indicator_code = serializers.CharField(source="indicator.code", read_only=True)
     year = serializers.IntegerField(source="indicator.scheme.year", read_only=True)
     institution = serializers.SlugRelatedField(
-        slug_field="code", queryset=Institution.objects.all()
+        slug_field="code",
+        queryset=Institution.objects.all(),
+        error_messages={"does_not_exist": _("Unknown institution {value}.")},
     )
     institution_name = serializers.CharField(source="institution.name", read_only=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            # One answer for a code out of scope and one that does not exist (issue 16, item 8).
+            self.fields["institution"].queryset = institutions_visible_to(request.user)
+
     period = HalfYearField(
         choices=HalfYear.choices,
         help_text=_(
@@ -331,7 +342,10 @@ class EntryCreateSerializer(serializers.Serializer):
         scheme = Scheme.objects.filter(year=data["year"]).first()
         if scheme is None:
             errors["year"] = _("There is no scheme for %(year)s.") % {"year": data["year"]}
-        institution = Institution.objects.filter(code=data["institution"]).first()
+        # Out of the caller's scope and not existing are one answer: the API tells nobody which
+        # institutions exist beyond those they may see (issue 16, item 8).
+        user = self.context["request"].user
+        institution = institutions_visible_to(user).filter(code=data["institution"]).first()
         if institution is None:
             errors["institution"] = _("Unknown institution %(code)s.") % {
                 "code": data["institution"]

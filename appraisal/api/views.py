@@ -410,7 +410,7 @@ class EntryViewSet(
         return self._answer(self.get_object())
 
     def create(self, request, **kwargs):
-        serializer = EntryCreateSerializer(data=request.data)
+        serializer = EntryCreateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:

@@ -138,8 +138,14 @@ ACCESS_TABLE = [
     ("get", "reports/{r1}/", None, readable_by("head_p01")),
     # A head's own report: P01's and P02's exist this week (replaced, 200); A01's and B01's not.
     ("post", "reports/", REPORT, only(HEADS, 201, hr=400, head_p01=200, head_p02=200)),
-    # P01's, named: its head and HR submit it; another head is refused.
-    ("post", "reports/", REPORT | {"institution": "P01"}, only({"hr", "head_p01"}, 200)),
+    # P01's, named: its head and HR submit it; to another head P01 is out of scope, answered as a
+    # code that is no pilot institution (400, as for one that does not exist: issue 16, item 8).
+    (
+        "post",
+        "reports/",
+        REPORT | {"institution": "P01"},
+        only({"hr", "head_p01"}, 200, head_a=400, head_b=400, head_p02=400),
+    ),
     *[(m, "reports/{r1}/", REPORT, NOT_ALLOWED) for m in ("put", "patch")],
     ("delete", "reports/{r1}/", None, NOT_ALLOWED),
 ]
@@ -346,7 +352,11 @@ def test_head_submits_own_report_and_again_replaces_it(client_as, pilots):
 
 def test_report_refusals(client_as, world, pilots):
     head = client_as("head_p01")
-    assert call(head, "post", API + "reports/", REPORT | {"institution": "P02"}).status_code == 403
+    other = call(head, "post", API + "reports/", REPORT | {"institution": "P02"})
+    unknown = call(head, "post", API + "reports/", REPORT | {"institution": "P99"})
+    assert other.status_code == unknown.status_code == 400
+    assert other.json() == {"institution": ["P02 is not a pilot institution."]}
+    assert unknown.json() == {"institution": ["P99 is not a pilot institution."]}
     bad = call(head, "post", API + "reports/", REPORT | {"progress": 101})
     assert bad.status_code == 400 and "progress" in bad.json()
     assert call(head, "post", API + "reports/", REPORT | {"stage": "flying"}).status_code == 400

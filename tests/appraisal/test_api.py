@@ -195,13 +195,15 @@ ACCESS_TABLE = [
     ("get", "entries/{entry_b_b2}/", None, expect(200, head_a=404, scorer=404, **NO_LEDGER)),
     ("get", "entries/{entry_a_self}/", None, expect(200, head_b=404, scorer=404, **NO_LEDGER)),
     ("get", "entries/999999/", None, expect(404, **NO_LEDGER)),
-    ("post", "entries/", ENTRY_C1_A, expect(403, hr=201, scorer=201)),
+    # head B: A01 is out of its scope, answered as an unknown institution (400), not 403.
+    ("post", "entries/", ENTRY_C1_A, expect(403, hr=201, scorer=201, head_b=400)),
     (
         "post",
         "entries/",
         ENTRY_C1_A | {"is_official": False},
-        # Self-assessment is the institution's own: only its head records it.
-        expect(403, head_a=201),
+        # Self-assessment is the institution's own: only its head records it; to head B, A01 is
+        # an unknown institution (400).
+        expect(403, head_a=201, head_b=400),
     ),
     *[
         (method, "entries/{entry_a_c1}/", {"points": "1"}, LEDGER_WRITERS_405)
@@ -281,9 +283,25 @@ def test_head_records_self_assessment_of_own_institution_only(client_for, world,
     assert response.json()["is_official"] is False
     assert response.json()["created_by"] == "head_a"
 
-    assert post(client, "entries/", body | {"institution": "B01"}).status_code == 403
+    # Another institution is answered as one that does not exist (issue 16, item 8).
+    other = post(client, "entries/", body | {"institution": "B01"})
+    unknown = post(client, "entries/", body | {"institution": "ZZ9"})
+    assert other.status_code == unknown.status_code == 400
+    assert other.json() == {"institution": ["Unknown institution B01."]}
+    assert unknown.json() == {"institution": ["Unknown institution ZZ9."]}
     assert post(client, "entries/", ENTRY_C1_A).status_code == 403  # official
     assert post(client, "entries/", ENTRY_C1_A | {"is_official": True}).status_code == 403
+    # Bonus and veto points are official: the page never offers them to a head, nor does the API.
+    for kind in ("bonus", "veto"):
+        extra = {"year": 2026, "institution": "A01", "kind": kind, "points": "5",
+                 "reason": "自评加分", "is_official": False}  # fmt: skip
+        refused = post(client, "entries/", extra)
+        assert refused.status_code == 400, refused.json()
+        assert refused.json() == {
+            "kind": [
+                "A self-assessment scores indicators only; bonus and veto points are official."
+            ]
+        }
     assert LedgerEntry.objects.count() == 1
 
 

@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
-from django.test.utils import override_settings
+from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 from django.utils import translation
 
@@ -162,19 +162,36 @@ def test_every_format_suffix_route_has_a_plain_twin():
     assert twins <= plain
 
 
+# What a GET may write (issue 16, item 7: state changes only by POST): the session (its idle
+# clock), and, on opening a notification, that notification's read time — a read receipt, as a mail
+# client marks a message read when it is opened (docs/NOTIFICATIONS.md).
+GET_MAY_WRITE = {"django_session"}
+GET_MAY_WRITE_ON = {"orgs:notification_open": {"orgs_notification"}}
+WRITE_SQL = re.compile(r'^\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.I)
+
+
+def _written_tables(queries) -> set[str]:
+    return {m.group(2) for q in queries if (m := WRITE_SQL.match(q["sql"]))}
+
+
 @pytest.mark.parametrize("key", ROUTE_KEYS)
 def test_get(mw, key):
+    """Each persona's GET gets the matrix's answer, and no GET writes anything but the session."""
     route = matrix.BY_KEY[key]
     urls = urls_for(key, mw)
     wrong = []
-    for persona, expected in route.answers("get").items():
-        c = client(mw, persona)
-        # The `.json` twin (same view) as a reader, an outsider and anonymous.
-        for url in urls if persona in TWIN_PERSONAS else urls[:1]:
-            got = classify(c.get(url))
-            if got != expected:
-                wrong.append(f"{persona}: GET {url} → {got}, the matrix says {expected}")
+    with CaptureQueriesContext(connection) as queries:
+        for persona, expected in route.answers("get").items():
+            c = client(mw, persona)
+            # The `.json` twin (same view) as a reader, an outsider and anonymous.
+            for url in urls if persona in TWIN_PERSONAS else urls[:1]:
+                got = classify(c.get(url))
+                if got != expected:
+                    wrong.append(f"{persona}: GET {url} → {got}, the matrix says {expected}")
     assert not wrong, f"{key}:\n" + "\n".join(wrong)
+    allowed = GET_MAY_WRITE | GET_MAY_WRITE_ON.get(key, set())
+    written = _written_tables(queries.captured_queries) - allowed
+    assert not written, f"{key}: a GET wrote to {sorted(written)}"
 
 
 WRITE_KEYS = [route.key for route in matrix.ROUTES if route.write]
