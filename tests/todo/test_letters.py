@@ -104,3 +104,16 @@ def test_several_letters_link_to_the_filtered_list(client_for, world, year, lett
 def test_one_query(world, letter, django_assert_num_queries, persona):
     with django_assert_num_queries(1):
         todo_items(world.users[persona])
+
+
+def test_the_home_says_when_a_letter_to_sign_was_issued(client_for, world, letter):
+    """Issued today reads "issued today", not "issued 0 minutes ago"; earlier, how long ago."""
+    home = client_for("head_a").get(reverse("home")).content.decode()
+    card = home.split('data-testid="letters-to-sign"')[1].split("</ul>")[0]
+    assert "please sign, issued today" in card and "0 minutes" not in card
+    Letter.objects.filter(pk=letter.pk).update(
+        issued_at=timezone.now() - datetime.timedelta(days=3, hours=1)
+    )
+    home = client_for("head_a").get(reverse("home")).content.decode()
+    card = home.split('data-testid="letters-to-sign"')[1].split("</ul>")[0]
+    assert "please sign, issued 3\xa0days, 1\xa0hour ago" in card
