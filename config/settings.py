@@ -22,7 +22,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from orgs.signin.rules import dn_normalise, role_rules_parse
+from orgs.signin.rules import ROLE_NAMES, dn_normalise, role_rules_parse
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -96,6 +96,9 @@ INSTALLED_APPS = [
     # Page components (templates/cotton/, docs/UI.md); configured below, not by its own ready().
     "django_cotton.apps.SimpleAppConfig",
     "axes",
+    # TOTP second factor (orgs.mfa, docs/SECURITY.md "等保 2.0 三级 checklist").
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "orgs",
     # Enterprise sign-in: LDAP and OpenID Connect, off unless configured (docs/SIGN_IN.md).
     "orgs.signin",
@@ -115,7 +118,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): the second factor of this session (django-otp).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Idle and absolute session limits, one session per account, then the second factor and an
+    # expired password before any other page (orgs.sessions).
+    "orgs.sessions.SessionPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "orgs.middleware.AuditContextMiddleware",
@@ -257,15 +265,60 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+
 # --- Auth ----------------------------------------------------------------------------------------
+# 等保 2.0 level 3 (docs/SECURITY.md, "等保 2.0 三级 checklist"; docs/CONFIGURATION.md). Each
+# control has a safe default; a value that would weaken it below the standard is refused at start.
+def _at_least(name: str, default: int, minimum: int) -> int:
+    value = env.int(name, default=default)
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be {minimum} or more, not {value}.")
+    return value
+
+
+# Passwords (orgs.passwords): length, character classes, no reuse, expiry with a forced change.
+PASSWORD_MIN_LENGTH = _at_least("PASSWORD_MIN_LENGTH", 10, 8)
+PASSWORD_MIN_CLASSES = env.int("PASSWORD_MIN_CLASSES", default=3)
+if not 1 <= PASSWORD_MIN_CLASSES <= 4:
+    raise ImproperlyConfigured("PASSWORD_MIN_CLASSES must be 1 to 4.")
+PASSWORD_HISTORY = _at_least("PASSWORD_HISTORY", 5, 0)
+PASSWORD_MAX_AGE_DAYS = _at_least("PASSWORD_MAX_AGE_DAYS", 90, 0)  # 0: passwords never expire
+# Sessions (orgs.sessions): idle timeout, absolute lifetime from sign-in, one session per account.
+SESSION_IDLE_MINUTES = _at_least("SESSION_IDLE_MINUTES", 30, 1)
+SESSION_ABSOLUTE_HOURS = _at_least("SESSION_ABSOLUTE_HOURS", 8, 1)
+SESSION_SINGLE = env.bool("SESSION_SINGLE", default=False)
+# Second factor (orgs.mfa): the roles that must sign in with a TOTP code. Production: HR, payroll
+# and the three administrators; development (the demo, the tests): none, so the README's demo
+# logins work with a password alone. Anyone may enrol from their account page.
+_MFA_PRODUCTION_ROLES = "hr,payroll,sysadmin,secadmin,auditadmin"
+MFA_REQUIRED_ROLES = frozenset(
+    env.list("MFA_REQUIRED_ROLES", default=_MFA_PRODUCTION_ROLES.split(",") if PRODUCTION else [])
+)
+if MFA_REQUIRED_ROLES - set(ROLE_NAMES):
+    raise ImproperlyConfigured(
+        f"MFA_REQUIRED_ROLES: unknown roles {sorted(MFA_REQUIRED_ROLES - set(ROLE_NAMES))}."
+    )
+# An API token is not a way around the second factor: a token of an account whose role needs one
+# is refused unless this is set (orgs.api.authentication).
+MFA_ALLOW_API_TOKENS = env.bool("MFA_ALLOW_API_TOKENS", default=False)
+OTP_TOTP_ISSUER = env.str("MFA_ISSUER", default="绩效考核系统")
+# The audit trail is kept at least this long (orgs.audit_archive); less is refused.
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=180)
+if AUDIT_RETENTION_DAYS < 180:
+    raise ImproperlyConfigured(
+        "AUDIT_RETENTION_DAYS must be 180 or more (等保 2.0: audit records kept six months)."
+    )
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 10},
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "orgs.passwords.CharacterClassesValidator"},
+    {"NAME": "orgs.passwords.PasswordHistoryValidator"},
 ]
 # django-axes first: a locked-out sign-in is refused before the password is checked
 # (orgs.security, orgs.lockout, docs/SECURITY.md "Login protection").
@@ -340,7 +393,7 @@ UPLOAD_ZIP_MAX_RATIO = env.int("UPLOAD_ZIP_MAX_RATIO", default=100)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an anonymous API call gets 401 with `WWW-Authenticate: Token`.
-        "rest_framework.authentication.TokenAuthentication",
+        "orgs.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Deny by default: every API view must be reached by an authenticated user with a role,

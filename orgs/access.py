@@ -11,7 +11,12 @@ Rules (docs/PERMISSIONS.md):
 * Employees (personal and wage data) are visible to HR, auditors, payroll officers (their
   institutions) and heads (their own institution) — never to scorers or acceptance members.
 * Only HR changes the organisation (groups, institutions, employees, imports).
-* Only HR and auditors read the audit trail.
+* 三员 (等保 2.0): the system administrator manages accounts and roles, the security administrator
+  the security policies, unlocks and second-factor resets, the audit administrator reads the
+  audit trail. Their roles are not business roles: for every business page and API they count as
+  an account without a role (`user_role` gives None), so none of them reads or changes schemes,
+  entries, pay, letters, acceptance or bulletins, and none changes the audit trail.
+* Only the audit administrator and auditors read the audit trail.
 * An object outside the user's scope is answered with 404, so its existence is not revealed;
   a role that may never do an action gets 403.
 """
@@ -24,19 +29,50 @@ from .models import Employee, Institution, Role
 
 ROLES_SEEING_EMPLOYEES = frozenset({Role.HR, Role.AUDITOR, Role.PAYROLL, Role.HEAD})
 ROLES_MANAGING_ORGS = frozenset({Role.HR})
-ROLES_SEEING_AUDIT = frozenset({Role.HR, Role.AUDITOR})
+ROLES_SEEING_AUDIT = frozenset({Role.AUDITOR, Role.AUDITADMIN})
+# 三员: the administrators of the system, not of the business.
+ADMIN_ROLES = frozenset({Role.SYSADMIN, Role.SECADMIN, Role.AUDITADMIN})
+BUSINESS_ROLES = frozenset(Role) - ADMIN_ROLES
 
 
-def user_role(user) -> str | None:
-    """The role that counts for access, or None: anonymous, inactive or role-less users."""
+def account_role(user) -> str | None:
+    """The account's role, business or administrator, or None: anonymous, inactive or
+    role-less users."""
     if not user or not user.is_authenticated or not user.is_active:
         return None
     return user.role or None
 
 
+def user_role(user) -> str | None:
+    """The business role that counts for access, or None: anonymous, inactive or role-less users
+    and the three administrators (三员), who have no business scope."""
+    role = account_role(user)
+    return role if role in BUSINESS_ROLES else None
+
+
 def has_role(user, *roles) -> bool:
-    role = user_role(user)
-    return role is not None and (not roles or role in roles)
+    """Any business role (no `roles` given), or one of `roles` (administrators' roles too)."""
+    if not roles:
+        return user_role(user) is not None
+    return account_role(user) in roles
+
+
+def can_manage_accounts(user) -> bool:
+    return account_role(user) == Role.SYSADMIN
+
+
+def can_manage_security(user) -> bool:
+    return account_role(user) == Role.SECADMIN
+
+
+def require_security_admin(user) -> None:
+    if not can_manage_security(user):
+        raise PermissionDenied
+
+
+def require_account_admin(user) -> None:
+    if not can_manage_accounts(user):
+        raise PermissionDenied
 
 
 def can_manage_orgs(user) -> bool:
@@ -44,8 +80,9 @@ def can_manage_orgs(user) -> bool:
 
 
 def can_view_audit(user) -> bool:
-    """The audit trail (every event, of every app) is for HR and auditors only."""
-    return user_role(user) in ROLES_SEEING_AUDIT
+    """The audit trail (every event, of every app) is for the audit administrator and auditors
+    only (三员: HR, whose actions it records, does not read it)."""
+    return account_role(user) in ROLES_SEEING_AUDIT
 
 
 def require_manage_orgs(user) -> None:

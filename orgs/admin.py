@@ -116,6 +116,28 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):
     )
     filter_horizontal = ("payroll_institutions", "groups", "user_permissions")
 
+    def save_related(self, request, form, formsets, change):
+        before_role = (getattr(request, "_audit_before", None) or {}).get("role", "")
+        super().save_related(request, form, formsets, change)
+        # A role given or taken here is recorded like the system administrator's (user.role,
+        # user.admin_role for a 三员 role), besides the account's own user.update/create.
+        from .accounts import role_change_record
+
+        role_change_record(actor=request.user, user=form.instance, before_role=before_role)
+
+    def log_change(self, request, obj, message):
+        entry = super().log_change(request, obj, message)
+        changed = [
+            part.get("changed", {}).get("fields", []) for part in message if isinstance(part, dict)
+        ] if isinstance(message, list) else []  # fmt: skip
+        if any("password" in fields for fields in changed):
+            # The admin's "change password" form: audited without the password; someone else's
+            # password set here is temporary, changed at its owner's next sign-in.
+            if obj.pk != request.user.pk:
+                type(obj).objects.filter(pk=obj.pk).update(password_changed_at=None)
+            audit_record(actor=request.user, action="user.password_reset", obj=obj)
+        return entry
+
 
 @admin.register(ScoringDepartment)
 class ScoringDepartmentAdmin(AuditedAdmin):

@@ -28,6 +28,11 @@ class Role(models.TextChoices):
     ACCEPTANCE = "acceptance", _("Acceptance team member")  # 验收组
     PAYROLL = "payroll", _("Payroll officer")  # bound to the institutions whose payroll they run
     AUDITOR = "auditor", _("Auditor")  # 审计 / 领导: reads everything, changes nothing
+    # 三员 (等保 2.0): administrators of the system itself, none of whom sees or changes business
+    # data (orgs.access.ADMIN_ROLES, docs/PERMISSIONS.md "三员").
+    SYSADMIN = "sysadmin", _("System administrator")  # 系统管理员: accounts and roles
+    SECADMIN = "secadmin", _("Security administrator")  # 安全管理员: policies, unlocks, 2FA resets
+    AUDITADMIN = "auditadmin", _("Audit administrator")  # 审计管理员: reads the audit trail
 
 
 class User(AbstractUser):
@@ -59,6 +64,15 @@ class User(AbstractUser):
         blank=True,
         related_name="accounts",
     )
+    # When the password was last set (orgs.passwords): older than PASSWORD_MAX_AGE_DAYS, the user
+    # must change it before anything else; empty means "change it at the next sign-in" (a password
+    # set by the system administrator). Accounts without a usable password are exempt.
+    password_changed_at = models.DateTimeField(
+        _("password changed"), default=timezone.now, null=True, blank=True
+    )
+    # The session of the account's latest sign-in: with SESSION_SINGLE, any other ends
+    # (orgs.sessions).
+    session_key = models.CharField(_("current session"), max_length=40, blank=True, editable=False)
 
     objects = UserManager()
 
@@ -82,6 +96,49 @@ class User(AbstractUser):
 
     def get_short_name(self):
         return self.name or self.username
+
+    def set_password(self, raw_password):
+        super().set_password(raw_password)
+        if raw_password is not None:
+            self.password_changed_at = timezone.now()
+            self._password_to_record = True
+
+    def save(self, *args, **kwargs):
+        record = getattr(self, "_password_to_record", False)
+        update_fields = kwargs.get("update_fields")
+        if record and update_fields is not None and "password" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "password_changed_at"}
+        super().save(*args, **kwargs)
+        if record:
+            # The password history the reuse rule reads (orgs.passwords): kept on every door
+            # that sets a password (forms, the admin, commands), not by each of them.
+            self._password_to_record = False
+            from .passwords import password_history_record
+
+            password_history_record(self)
+
+
+class PasswordHistory(models.Model):
+    """A password an account has had (its hash, never the password): a new password may not be
+    one of the last PASSWORD_HISTORY (orgs.passwords.PasswordHistoryValidator)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="password_history",
+    )
+    password = models.CharField(_("password hash"), max_length=128)
+    created_at = models.DateTimeField(_("set"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("previous password")
+        verbose_name_plural = _("password history")
+        ordering = ["user", "-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="passwordhistory_user")]
+
+    def __str__(self):
+        return f"{self.user_id} {self.created_at:%Y-%m-%d}"
 
 
 class ScoringDepartment(models.Model):

@@ -13,7 +13,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from .access import can_manage_orgs, user_role
+from .access import BUSINESS_ROLES, account_role, can_manage_orgs
 from .models import Role
 
 HR, SCORER, HEAD, ACCEPTANCE, PAYROLL, AUDITOR = (
@@ -24,7 +24,9 @@ HR, SCORER, HEAD, ACCEPTANCE, PAYROLL, AUDITOR = (
     Role.PAYROLL,
     Role.AUDITOR,
 )
-EVERY_ROLE = frozenset(Role.values)
+SYSADMIN, SECADMIN, AUDITADMIN = Role.SYSADMIN, Role.SECADMIN, Role.AUDITADMIN  # 三员
+# Every business role; the three administrators have the 系统 items of their own only.
+EVERY_ROLE = frozenset(str(r) for r in BUSINESS_ROLES)
 NO_ROLE = ""  # a signer without a role (a deputy, a department) sees their letters only
 
 
@@ -54,7 +56,7 @@ def _roles(*roles) -> frozenset[str]:
     return frozenset(str(r) for r in roles)
 
 
-HOME = Item("home", _("Home"), "home", EVERY_ROLE | {NO_ROLE}, icon="home")
+HOME = Item("home", _("Home"), "home", frozenset(Role.values) | {NO_ROLE}, icon="home")
 
 GROUPS: tuple[Group, ...] = (
     Group(
@@ -145,8 +147,17 @@ GROUPS: tuple[Group, ...] = (
             Item("groups", _("Assessment groups"), "orgs:group_list", EVERY_ROLE,
                  icon="users-group"),
             Item("orgs_import", _("Import"), "orgs:import_upload", _roles(HR), icon="upload"),
-            Item("audit", _("Audit trail"), "orgs:audit_list", _roles(HR, AUDITOR),
+            Item("audit", _("Audit trail"), "orgs:audit_list", _roles(AUDITOR, AUDITADMIN),
                  testid="nav-audit", icon="history"),
+            Item("accounts", _("Accounts and roles"), "orgs:account_list", _roles(SYSADMIN),
+                 testid="nav-accounts", icon="users",
+                 pages=("orgs:account_create", "orgs:account_edit", "orgs:account_password")),
+            Item("security", _("Security policies"), "orgs:security_policies", _roles(SECADMIN),
+                 testid="nav-security", icon="shield-lock"),
+            Item("lockouts", _("Locked sign-ins"), "orgs:security_lockouts", _roles(SECADMIN),
+                 testid="nav-lockouts", icon="lock"),
+            Item("mfa", _("Second factor"), "orgs:security_mfa", _roles(SECADMIN),
+                 testid="nav-mfa", icon="device-mobile"),
             Item("api", "API", "api-docs", EVERY_ROLE, icon="api"),
         ),
         icon="settings",
@@ -193,7 +204,7 @@ def menu_for(user) -> tuple[MenuItem | None, list[MenuGroup]]:
     No query: the role is on the user."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None, []
-    role = user_role(user) or NO_ROLE
+    role = account_role(user) or NO_ROLE
     groups = []
     for group in GROUPS:
         items = [

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_notifications
+from . import views, views_account, views_notifications, views_system
 
 app_name = "orgs"
 
@@ -30,6 +30,24 @@ urlpatterns = [
     path("audit/export.xlsx", views.audit_export, name="audit_export"),
     path("audit/<int:pk>/", views.audit_detail, name="audit_detail"),
     path("nav/counts/", views.nav_counts, name="nav_counts"),
+    # The user's own account: password, second factor (orgs.views_account).
+    path("account/", views_account.account, name="account"),
+    path("account/password/", views_account.password_change, name="password_change"),
+    path("account/mfa/", views_account.mfa_verify, name="mfa_verify"),
+    path("account/mfa/enrol/", views_account.mfa_enrol, name="mfa_enrol"),
+    path("account/mfa/remove/", views_account.mfa_remove, name="mfa_remove"),
+    # 三员 (orgs.views_system): accounts and roles; security policies, unlocks, second factors.
+    path("accounts/", views_system.account_list, name="account_list"),
+    path("accounts/new/", views_system.account_edit, name="account_create"),
+    path("accounts/<int:pk>/", views_system.account_edit, name="account_edit"),
+    path("accounts/<int:pk>/password/", views_system.account_password, name="account_password"),
+    path("security/", views_system.security_policies, name="security_policies"),
+    path("security/lockouts/", views_system.security_lockouts, name="security_lockouts"),
+    path("security/lockouts/unlock/", views_system.security_unlock, name="security_unlock"),
+    path("security/mfa/", views_system.security_mfa, name="security_mfa"),
+    path(
+        "security/mfa/<int:pk>/reset/", views_system.security_mfa_reset, name="security_mfa_reset"
+    ),
     path("notifications/", views_notifications.notification_list, name="notification_list"),
     path(
         "notifications/read-all/",

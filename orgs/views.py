@@ -80,6 +80,8 @@ def home(request):
     home opens with the user's 待办 (orgs.todo): each app's items, with a count and a link."""
     user = request.user
     role = access.user_role(user)
+    if access.account_role(user) in access.ADMIN_ROLES:
+        return _home_admin(request, access.account_role(user))
     if role is None:
         return _home_without_role(request)
     # 待办 first: what each app has waiting for this user (orgs.todo, docs/TODO.md).
@@ -97,6 +99,17 @@ def home(request):
         context["institutions"] = selectors.institution_list(user=user)
     elif role in (Role.HR, Role.AUDITOR):
         context["groups"] = selectors.group_list()
+    return render(request, f"orgs/home_{role}.html", context)
+
+
+def _home_admin(request, role: str):
+    """The home of a system, security or audit administrator (三员): their 待办 and the way to
+    their pages; no business data."""
+    from . import security_admin
+
+    context = {"todo": todo.todo_for(request.user)}
+    if role == Role.SECADMIN:
+        context["policies"] = security_admin.policies()
     return render(request, f"orgs/home_{role}.html", context)
 
 
@@ -295,7 +308,7 @@ def import_upload(request):
     )
 
 
-# --- The audit trail (HR and auditors) ----------------------------------------------------------
+# --- The audit trail (the audit administrator and auditors) -------------------------------------
 
 
 def _audit_filterset(request) -> AuditEventFilterSet:

@@ -88,6 +88,10 @@ def build_world():
         "payroll": payroll,
         "auditor": UserFactory(username="auditor", role=Role.AUDITOR),
         "norole": UserFactory(username="norole", role=""),
+        # 三员 (等保 2.0): accounts and roles, security, the audit trail; no business data.
+        "sysadmin": UserFactory(username="sysadmin", role=Role.SYSADMIN),
+        "secadmin": UserFactory(username="secadmin", role=Role.SECADMIN),
+        "auditadmin": UserFactory(username="auditadmin", role=Role.AUDITADMIN),
     }
     return type(
         "World",

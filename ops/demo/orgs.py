@@ -103,6 +103,10 @@ DEMO_ACCOUNTS = [
     ("acceptance", "陈洋", Role.ACCEPTANCE),
     ("payroll", "杨丽", Role.PAYROLL),
     ("auditor", "赵刚", Role.AUDITOR),
+    # 三员 (等保 2.0): accounts and roles, security, the audit trail; no business data.
+    ("sysadmin", "孙立", Role.SYSADMIN),
+    ("secadmin", "周安", Role.SECADMIN),
+    ("auditadmin", "吴审", Role.AUDITADMIN),
 ]
 
 

@@ -22,7 +22,10 @@ from django.core.exceptions import ImproperlyConfigured
 
 # orgs.models.Role's values (tests/signin/test_rules.py keeps the two equal): the settings are
 # parsed before the apps, and so the models, are loaded.
-ROLE_NAMES = ("hr", "scorer", "head", "acceptance", "payroll", "auditor")
+ROLE_NAMES = (
+    "hr", "scorer", "head", "acceptance", "payroll", "auditor",
+    "sysadmin", "secadmin", "auditadmin",  # 三员 (orgs.access.ADMIN_ROLES)
+)  # fmt: skip
 # The roles whose scope is a scoring department or institutions, bound in the app.
 DEPARTMENT_ROLES = frozenset({"scorer"})
 INSTITUTION_ROLES = frozenset({"head", "payroll"})

@@ -240,6 +240,9 @@ LANDING = {
     "acceptance": ("orgs/home_acceptance.html", []),
     "payroll": ("orgs/home_payroll.html", ["JG001", "JG002", "JG003"]),
     "auditor": ("orgs/home_auditor.html", []),
+    "sysadmin": ("orgs/home_sysadmin.html", ['data-testid="open-accounts"']),
+    "secadmin": ("orgs/home_secadmin.html", ['data-testid="policies"']),
+    "auditadmin": ("orgs/home_auditadmin.html", ['data-testid="open-audit"']),
     "deputy1": ("orgs/home_norole.html", ['data-testid="letters-signed"']),
     "deputy2": ("orgs/home_norole.html", ['data-testid="letters-to-sign"']),
 }

@@ -1,5 +1,6 @@
 """The audit trail (issue 9): what is recorded (actor, action, object, before/after, client
-address), that it is append-only down to the database, and the HR/auditor page, export and API."""
+address), that it is append-only down to the database, and the page, export and API of the
+audit administrator and auditors (三员: HR, whose actions it records, no longer reads it)."""
 
 import datetime
 import io
@@ -23,7 +24,9 @@ from ..personas import PERSONAS, statuses
 
 API = "/api/v1/audit/"
 # Who reads the trail:   hr  head_a head_b scorer accept payroll auditor norole
-AUDIT_READERS = "200 403 403 403 403 403 200 403"
+AUDIT_READERS = "403 403 403 403 403 403 200 403"
+# The 三员: only the audit administrator reads it.
+ADMIN_READERS = {"sysadmin": 403, "secadmin": 403, "auditadmin": 200}
 
 
 def _record_at(day: str, address: str, **kwargs) -> AuditEvent:
@@ -80,35 +83,39 @@ PAGES = [
 ]
 
 
-@pytest.mark.parametrize("persona", PERSONAS)
+READERS = {**statuses(AUDIT_READERS), **ADMIN_READERS}
+
+
+@pytest.mark.parametrize("persona", [*PERSONAS, *ADMIN_READERS])
 @pytest.mark.parametrize(("name", "kwargs"), PAGES, ids=[p[0] for p in PAGES])
-def test_pages_hr_and_auditor_only(client_for, persona, name, kwargs):
+def test_pages_audit_administrator_and_auditors_only(client_for, persona, name, kwargs):
     response = client_for(persona).get(reverse(name, kwargs=kwargs))
     if persona == "anonymous":
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login"))
     else:
-        assert response.status_code == statuses(AUDIT_READERS)[persona], persona
+        assert response.status_code == READERS[persona], persona
 
 
-@pytest.mark.parametrize("persona", PERSONAS)
-def test_detail_hr_and_auditor_only(client_for, world, persona):
+@pytest.mark.parametrize("persona", [*PERSONAS, *ADMIN_READERS])
+def test_detail_audit_administrator_and_auditors_only(client_for, world, persona):
     event = audit_record(actor=world.users["hr"], action="group.create", obj=world.g1)
     response = client_for(persona).get(reverse("orgs:audit_detail", kwargs={"pk": event.pk}))
     if persona == "anonymous":
         assert response.status_code == 302
     else:
-        assert response.status_code == statuses(AUDIT_READERS)[persona], persona
+        assert response.status_code == READERS[persona], persona
 
 
 def test_detail_of_a_missing_event_is_404(client_for, world):
     assert (
-        client_for("hr").get(reverse("orgs:audit_detail", kwargs={"pk": 999999})).status_code == 404
+        client_for("auditor").get(reverse("orgs:audit_detail", kwargs={"pk": 999999})).status_code
+        == 404
     )
 
 
-@pytest.mark.parametrize("persona", PERSONAS)
-def test_api_hr_and_auditor_only(client_for, world, persona):
+@pytest.mark.parametrize("persona", [*PERSONAS, *ADMIN_READERS])
+def test_api_audit_administrator_and_auditors_only(client_for, world, persona):
     event = audit_record(actor=world.users["hr"], action="group.create", obj=world.g1)
     client = client_for(persona)
     for url in (API, f"{API}{event.pk}/"):
@@ -116,22 +123,25 @@ def test_api_hr_and_auditor_only(client_for, world, persona):
         if persona == "anonymous":
             assert response.status_code == 401
         else:
-            assert response.status_code == statuses(AUDIT_READERS)[persona], (persona, url)
+            assert response.status_code == READERS[persona], (persona, url)
 
 
 def test_api_is_read_only(client_for, world):
     event = audit_record(actor=world.users["hr"], action="group.create", obj=world.g1)
-    client = client_for("hr")
+    client = client_for("auditadmin")
     assert client.post(API, {}).status_code == 405
     assert client.patch(f"{API}{event.pk}/", {}).status_code == 405
     assert client.delete(f"{API}{event.pk}/").status_code == 405
     assert AuditEvent.objects.count() == 1
 
 
-@pytest.mark.parametrize("persona", ["hr", "auditor", "head_a", "scorer", "payroll"])
-def test_menu_link_for_hr_and_auditors(client_for, persona):
+@pytest.mark.parametrize(
+    "persona",
+    ["hr", "auditor", "head_a", "scorer", "payroll", "sysadmin", "secadmin", "auditadmin"],
+)
+def test_menu_link_for_the_audit_administrator_and_auditors(client_for, persona):
     html = client_for(persona).get(reverse("home")).content.decode()
-    assert ('data-testid="nav-audit"' in html) == (persona in ("hr", "auditor"))
+    assert ('data-testid="nav-audit"' in html) == (persona in ("auditor", "auditadmin"))
 
 
 # --- The list page -------------------------------------------------------------------------------
@@ -164,7 +174,7 @@ def test_list_newest_first_with_details(client_for, events):
 )
 def test_filters_page_and_api(client_for, world, events, query, expected):
     query = {k: (str(world.a.pk) if v == "PLACEHOLDER_A" else v) for k, v in query.items()}
-    page = client_for("hr").get(reverse("orgs:audit_list"), query)
+    page = client_for("auditadmin").get(reverse("orgs:audit_list"), query)
     assert {e.object_repr for e in page.context["page_obj"]} == expected
     api = client_for("auditor").get(API, query)
     assert api.status_code == 200
@@ -172,10 +182,10 @@ def test_filters_page_and_api(client_for, world, events, query, expected):
 
 
 def test_action_choices_are_the_actions_in_use(client_for, events):
-    form = client_for("hr").get(reverse("orgs:audit_list")).context["filter"].form
+    form = client_for("auditor").get(reverse("orgs:audit_list")).context["filter"].form
     actions = [value for value, _ in form.fields["action"].choices if value]
     assert actions == ["group.create", "institution.update"]
-    bad = client_for("hr").get(API, {"action": "nope.never"})
+    bad = client_for("auditor").get(API, {"action": "nope.never"})
     assert bad.status_code == 400
 
 
@@ -183,7 +193,7 @@ def test_list_paginates_by_50(client_for, world):
     hr = world.users["hr"]
     for i in range(60):
         audit_record(actor=hr, action="group.update", obj=world.g1, after={"i": i})
-    client = client_for("hr")
+    client = client_for("auditor")
     first = client.get(reverse("orgs:audit_list"))
     assert len(first.context["page_obj"]) == 50
     assert first.context["page_obj"].paginator.count == 60
@@ -193,7 +203,7 @@ def test_list_paginates_by_50(client_for, world):
 
 def test_list_query_count_is_fixed(client_for, world, django_assert_num_queries):
     hr = world.users["hr"]
-    client = client_for("hr")
+    client = client_for("auditor")
     url = reverse("orgs:audit_list")
     for i in range(5):
         audit_record(actor=hr, action="group.update", obj=world.g1, after={"i": i})
@@ -211,7 +221,7 @@ def test_list_query_count_is_fixed(client_for, world, django_assert_num_queries)
 
 def test_detail_shows_before_and_after_side_by_side(client_for, events, world):
     event = AuditEvent.objects.get(action="institution.update", object_id=str(world.a.pk))
-    response = client_for("hr").get(reverse("orgs:audit_detail", kwargs={"pk": event.pk}))
+    response = client_for("auditor").get(reverse("orgs:audit_detail", kwargs={"pk": event.pk}))
     changes = {c.key: c for c in response.context["changes"]}
     assert changes["name"].changed and changes["name"].before == "甲"
     assert changes["name"].after == "甲机构"
@@ -225,7 +235,7 @@ def test_detail_of_an_event_with_a_list(client_for, world):
     event = audit_record(
         actor=world.users["hr"], action="x.y", obj=world.g1, before=[1, 2], after=[1, 2, 3]
     )
-    response = client_for("hr").get(reverse("orgs:audit_detail", kwargs={"pk": event.pk}))
+    response = client_for("auditor").get(reverse("orgs:audit_detail", kwargs={"pk": event.pk}))
     assert response.status_code == 200
     assert response.context["changes"] is None
     assert "[1, 2, 3]" in response.content.decode()
@@ -252,13 +262,13 @@ def test_export_holds_the_filtered_events(client_for, world, events):
     assert first[4:8] == ["orgs.institution", str(world.a.pk), "甲机构", "10.0.0.1"]
     assert json.loads(first[8]) == {"name": "甲", "stage": "pilot"}
     assert json.loads(first[9]) == {"name": "甲机构", "stage": "pilot"}
-    everything = _sheet(client_for("hr").get(reverse("orgs:audit_export")))
+    everything = _sheet(client_for("auditadmin").get(reverse("orgs:audit_export")))
     assert len(everything) == 4
 
 
 def test_export_refuses_too_many_rows(client_for, events, monkeypatch):
     monkeypatch.setattr(views, "AUDIT_EXPORT_MAX_ROWS", 1)
-    client = client_for("hr")
+    client = client_for("auditor")
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # the message is checked by its English text
     response = client.get(reverse("orgs:audit_export"), {"action_prefix": "institution."})
     assert response.status_code == 302

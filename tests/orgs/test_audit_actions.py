@@ -46,7 +46,7 @@ def test_names_are_chinese_with_the_code_as_fallback():
 
 def test_the_audit_pages_show_the_name_beside_the_code(client_for, world):
     event = audit_record(actor=world.users["hr"], action="institution.update", obj=world.a)
-    client = client_for("hr")
+    client = client_for("auditadmin")
     html = client.get(reverse("orgs:audit_list")).content.decode()
     assert '<td class="nowrap" data-action="institution.update">修改机构' in html
     assert "<code>institution.update</code>" in html

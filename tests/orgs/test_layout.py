@@ -29,7 +29,7 @@ MENUS = {
         "home", "dashboard", "schemes", "scoring", "ledger", "rankings", "approvals", "appeals",
         "year_import", "payroll", "pay_policies", "letters", "acceptance", "rollout",
         "weekly_reports", "bulletins", "explanations", "institutions", "groups", "orgs_import",
-        "audit", "api",
+        "api",
     ],
     "head_a": [
         "home", "portal", "schemes", "ledger", "my_results", "appeals", "payroll", "letters",
@@ -54,6 +54,10 @@ MENUS = {
     ],
     # A signer without a role (a deputy, a department): their letters, nothing else.
     "norole": ["home", "letters"],
+    # 三员: their own pages, no business page.
+    "sysadmin": ["home", "accounts"],
+    "secadmin": ["home", "security", "lockouts", "mfa"],
+    "auditadmin": ["home", "audit"],
 }  # fmt: skip
 
 

@@ -29,8 +29,13 @@ def fingerprint() -> dict[str, str]:
     digests = {}
     for label in PROJECT_APPS:
         for model in apps.get_app_config(label).get_models():
-            # Signing in stamps User.last_login: that is the attempt's own trace, not a change.
-            fields = [f.attname for f in model._meta.concrete_fields if f.name != "last_login"]
+            # Signing in stamps User.last_login and User.session_key (orgs.sessions): that is the
+            # attempt's own trace, not a change.
+            fields = [
+                f.attname
+                for f in model._meta.concrete_fields
+                if f.name not in ("last_login", "session_key")
+            ]
             rows = list(model.objects.order_by("pk").values_list(*fields))
             digests[model._meta.label] = hashlib.sha256(repr(rows).encode()).hexdigest()
     return digests

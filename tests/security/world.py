@@ -167,8 +167,10 @@ def build_matrix_world():
         text="甲机构2026年度目标责任书已下达，等待您签署。", link=f"/letters/{letter.pk}/",
         about=letter,
     )  # fmt: skip
+    # `account`: the account the system and security administrators' pages open.
     return SimpleNamespace(
         **{k: v for k, v in vars(w).items() if not k.startswith("_")},
+        account=head_a,
         year=year, scheme=scheme, entry=entry, appeal=appeal, target=target, indicator=ratio,
         letter=letter, policy=policies["A01"], run=run, job=EXPORT_JOB, team=team,
         standard=standard, item=items["ENV"], batch=batch, inspection=inspection, report=report,
