@@ -4,7 +4,7 @@
 ``SessionPolicyMiddleware``, for a signed-in user, in this order:
 
 1. **one session per account** (``SESSION_SINGLE``, off by default): a session that is not the
-   account's latest sign-in ends (the sign-in also deletes the previous one from the store);
+   account's latest sign-in ends at its next request;
 2. **absolute lifetime** (``SESSION_ABSOLUTE_HOURS``, 8): counted from the sign-in, whatever the
    activity;
 3. **idle timeout** (``SESSION_IDLE_MINUTES``, 30): the session keeps the time of its last
@@ -52,8 +52,8 @@ EXTERNAL_BACKENDS = frozenset({"orgs.signin.ldap.LDAPBackend", "orgs.signin.oidc
 
 
 def session_started(sender, request, user, **kwargs) -> None:
-    """Django's ``user_logged_in``: stamp the new session and make it the account's current one;
-    with ``SESSION_SINGLE`` the account's previous session is deleted at once."""
+    """Django's ``user_logged_in``: stamp the new session and make it the account's current one
+    (with ``SESSION_SINGLE``, the middleware ends any other at its next request, telling why)."""
     from . import mfa
     from .models import User
 
@@ -66,12 +66,9 @@ def session_started(sender, request, user, **kwargs) -> None:
     session[MFA_NEEDED] = mfa.mfa_needed(user)
     if session.session_key is None:
         session.save()
-    previous, current = user.session_key, session.session_key
-    if previous != current:
-        User.objects.filter(pk=user.pk).update(session_key=current)
-        user.session_key = current
-        if settings.SESSION_SINGLE and previous:
-            session.__class__(session_key=previous).delete()
+    if user.session_key != session.session_key:
+        User.objects.filter(pk=user.pk).update(session_key=session.session_key)
+        user.session_key = session.session_key
 
 
 def _passive(request, name: str) -> bool:
