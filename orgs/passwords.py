@@ -20,7 +20,6 @@ from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 
 def _classes(password: str) -> int:
@@ -62,11 +61,7 @@ class PasswordHistoryValidator:
                 raise ValidationError(self.get_help_text(), code="password_reused")
 
     def get_help_text(self):
-        return ngettext(
-            "Your password cannot be the one you had last.",
-            "Your password cannot be one of the last %(n)d you had.",
-            self.count,
-        ) % {"n": self.count}
+        return _("Your password cannot be any of your last %(n)d passwords.") % {"n": self.count}
 
 
 def previous_hashes(user, count: int) -> list[str]:
