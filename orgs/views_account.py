@@ -104,6 +104,7 @@ def mfa_enrol(request):
         messages.info(request, _("You already use an authenticator app."))
         return redirect("orgs:account")
     device = mfa.enrolment_device(request)
+    signing_in = bool(request.session.get(sessions.MFA_NEEDED)) and not user.is_verified()
     error = ""
     if request.method == "POST":
         if mfa.enrol_confirm(request, device=device, token=request.POST.get("token", "")):
@@ -118,8 +119,10 @@ def mfa_enrol(request):
         "qr": mfa.qr_svg(device),
         "error": error,
         "required": mfa.role_requires_mfa(user),
-        "signing_in": not user.is_verified(),
-        "layout": "base.html" if user.is_verified() else "base_centered.html",
+        "signing_in": signing_in,
+        # At sign-in (a role that requires it) the page stands alone; from the account page it
+        # is a page of the console.
+        "layout": "base_centered.html" if signing_in else "base.html",
         "next": _next(request, ""),
     }
     return render(request, "orgs/mfa_enrol.html", context, status=400 if error else 200)
