@@ -113,9 +113,7 @@ class User(AbstractUser):
             # The password history the reuse rule reads (orgs.passwords): kept on every door
             # that sets a password (forms, the admin, commands), not by each of them.
             self._password_to_record = False
-            from .passwords import password_history_record
-
-            password_history_record(self)
+            PasswordHistory.record(self)
 
 
 class PasswordHistory(models.Model):
@@ -139,6 +137,18 @@ class PasswordHistory(models.Model):
 
     def __str__(self):
         return f"{self.user_id} {self.created_at:%Y-%m-%d}"
+
+    @classmethod
+    def record(cls, user) -> None:
+        """Keep the hash of the password just saved; older ones beyond the rule's reach go."""
+        if not user.has_usable_password():
+            return
+        cls.objects.create(user=user, password=user.password)
+        keep = max(settings.PASSWORD_HISTORY, 1)
+        stale = cls.objects.filter(user=user).order_by("-created_at", "-id")[keep:]
+        stale_ids = list(stale.values_list("pk", flat=True))
+        if stale_ids:
+            cls.objects.filter(pk__in=stale_ids).delete()
 
 
 class ScoringDepartment(models.Model):

@@ -5,7 +5,8 @@
   The length (``PASSWORD_MIN_LENGTH``, 10) is Django's ``MinimumLengthValidator``.
 * ``PasswordHistoryValidator``: not one of the account's last ``PASSWORD_HISTORY`` (5) passwords,
   checked against the hashes kept in ``PasswordHistory`` (the password itself is never kept).
-  ``User.save()`` records every password set, whatever sets it (a form, the admin, a command).
+  ``User.save()`` records every password set, whatever sets it (a form, the admin, a command),
+  through ``PasswordHistory.record``.
 * Expiry: a password older than ``PASSWORD_MAX_AGE_DAYS`` (90; 0 never expires) must be changed
   before anything else (``password_expired``, enforced by ``orgs.sessions``). Accounts without a
   usable password — those of the directory or single sign-on (orgs.signin) — are exempt.
@@ -77,20 +78,6 @@ def previous_hashes(user, count: int) -> list[str]:
     if current and current not in hashes:
         hashes.insert(0, current)
     return hashes
-
-
-def password_history_record(user) -> None:
-    """Keep the hash of the password just saved; older ones beyond the rule's reach go."""
-    from .models import PasswordHistory
-
-    if not user.has_usable_password():
-        return
-    PasswordHistory.objects.create(user=user, password=user.password)
-    keep = max(settings.PASSWORD_HISTORY, 1)
-    stale = PasswordHistory.objects.filter(user=user).order_by("-created_at", "-id")[keep:]
-    stale_ids = list(stale.values_list("pk", flat=True))
-    if stale_ids:
-        PasswordHistory.objects.filter(pk__in=stale_ids).delete()
 
 
 def password_exempt(user) -> bool:
