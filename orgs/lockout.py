@@ -4,8 +4,8 @@ letter), counted the same way (issue 16, items 2 and 5; docs/SECURITY.md "Login 
 django-axes records each failure as (username, address). Two counts, over the last
 ``LOGIN_LOCKOUT_MINUTES``, lock a sign-in:
 
-* **by account**: ``LOGIN_FAILURE_LIMIT`` (``AXES_FAILURE_LIMIT``) failures for one username, from any address (guessing one
-  account's password from many addresses);
+* **by account**: ``LOGIN_FAILURE_LIMIT`` (``AXES_FAILURE_LIMIT``) failures for one username,
+  from any address (guessing one account's password from many addresses);
 * **by address**: ``LOGIN_ADDRESS_FAILURE_LIMIT`` failures from one address, whatever usernames
   were tried (password spraying: a few guesses on each of many accounts).
 

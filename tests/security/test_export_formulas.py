@@ -328,7 +328,9 @@ def test_letter_status_export(world, year, letter, client_for):  # noqa: F811
     revenue = signed.items.get(indicator__code="B3")
     children = [
         letters.ChildLetter(
-            holder, UserFactory(username=f"deputy{n}", role="", institution=world.a), {revenue.pk: D("200")}
+            holder,
+            UserFactory(username=f"deputy{n}", role="", institution=world.a),
+            {revenue.pk: D("200")},
         )
         for n, holder in enumerate(PAYLOADS)
     ]
