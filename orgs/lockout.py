@@ -137,7 +137,7 @@ def lockout_recorded(sender, request=None, username=None, ip_address=None, **kwa
     """django-axes' ``user_locked_out``: the first refusal of a lock is audited and HR told; the
     refusals that follow within the lock's window are not recorded again."""
     from orgs import notifications
-    from orgs.models import AuditEvent, User
+    from orgs.models import AuditEvent, Role, User
 
     since = _window_start()
     by_account, by_address = failure_counts(username, ip_address)
@@ -167,22 +167,27 @@ def lockout_recorded(sender, request=None, username=None, ip_address=None, **kwa
         },
         client_address=ip_address,
     )
-    notifications.notify(
-        recipients=notifications.hr_users(),
-        kind="auth.lockout",
-        title=_("A sign-in was locked out"),
-        text=_(
+    message = {
+        "kind": "auth.lockout",
+        "title": _("A sign-in was locked out"),
+        "text": _(
             "After repeated wrong passwords, sign-in as %(username)s from %(address)s is locked "
             "for %(minutes)s minutes (%(by_account)s failures for the account, %(by_address)s from "
             "the address). If this was not the account's owner, tell the security administrator."
         ),
-        params={
+        "params": {
             "username": username or "—",
             "address": ip_address or "—",
             "minutes": settings.LOGIN_LOCKOUT_MINUTES,
             "by_account": by_account,
             "by_address": by_address,
         },
-        link=reverse("home"),
-        about=event,
+        "about": event,
+    }
+    # HR is told (the issue's rule); the security administrators too, with the page that unlocks.
+    notifications.notify(recipients=notifications.hr_users(), link=reverse("home"), **message)
+    notifications.notify(
+        recipients=notifications.active_users().filter(role=Role.SECADMIN),
+        link=reverse("orgs:security_lockouts"),
+        **message,
     )

@@ -116,13 +116,19 @@ def test_a_lock_is_audited_once_and_hr_told(accounts):
     assert event.after["reason"] == "account"
     assert event.client_address == "10.6.6.6"
     assert "password" not in str(event.after).lower()
+    secadmin = UserFactory(username="sec1", role="secadmin")
     told = Notification.objects.filter(kind="auth.lockout")
     assert list(told.values_list("recipient__username", flat=True)) == ["hr1"]
     assert "user1" in told.get().text and "10.6.6.6" in told.get().text
+    # A security administrator is told too, with the page that unlocks.
+    for _ in range(5):
+        attempt("user3", WRONG, "10.6.6.9")
+    to_secadmin = Notification.objects.get(kind="auth.lockout", recipient=secadmin)
+    assert to_secadmin.link == reverse("orgs:security_lockouts") and "user3" in to_secadmin.text
     # Another account's lock is its own event.
     for _ in range(5):
         attempt("user2", WRONG, "10.6.6.7")
-    assert AuditEvent.objects.filter(action="auth.lockout").count() == 2
+    assert AuditEvent.objects.filter(action="auth.lockout").count() == 3
 
 
 def test_an_unknown_username_is_locked_and_audited_like_a_real_one(accounts):
