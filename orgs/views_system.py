@@ -37,7 +37,11 @@ def _querystring_without_page(request) -> str:
 
 @role_required(Role.SYSADMIN)
 def account_list(request):
-    queryset = User.objects.select_related("scoring_department").order_by("username", "pk")
+    queryset = (
+        User.objects.select_related("scoring_department", "institution", "headed_institution")
+        .annotate(payroll_count=Count("payroll_institutions", distinct=True))
+        .order_by("username", "pk")
+    )
     filterset = AccountFilterSet(request.GET or None, queryset=queryset)
     page = Paginator(filterset.qs, ACCOUNTS_PER_PAGE).get_page(request.GET.get("page"))
     devices = set(

@@ -341,6 +341,33 @@ def test_the_system_administrator_creates_an_account_with_a_temporary_password(w
     assert first.get("/")["Location"].startswith(reverse("orgs:password_change"))
 
 
+def test_the_account_list_shows_each_accounts_scope(world):
+    """The scope column: a scorer's department, a head's institution, a payroll officer's
+    number of institutions, another account's 所属机构 — in a fixed number of queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ..factories import UserFactory
+
+    UserFactory(username="staffer", role="", institution=world.a)
+    client = _login("sysadmin")
+    client.get(reverse("orgs:account_list"))  # session and caches warm
+    with CaptureQueriesContext(connection) as few:
+        page = client.get(reverse("orgs:account_list") + "?page=1").content.decode()
+    UserFactory.create_batch(5, role="", institution=world.b)
+    with CaptureQueriesContext(connection) as more:
+        client.get(reverse("orgs:account_list") + "?page=1")
+    assert len(more) == len(few)
+
+    def scope(username):
+        row = page.split(f'data-username="{username}"')[1].split("</tr>")[0]
+        return " ".join(row.split('data-col="scope">')[1].split("</td>")[0].split())
+
+    assert world.a.name in scope(world.users["head_a"].username)
+    assert world.dept.name in scope(world.users["scorer"].username)
+    assert "所属" in scope("staffer") and world.a.code in scope("staffer")
+
+
 def test_a_weak_temporary_password_is_refused(world):
     data = _account_form(username="weak", name="弱", password1="password12", password2="password12")
     response = _login("sysadmin").post(reverse("orgs:account_create"), data)
