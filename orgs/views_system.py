@@ -132,6 +132,7 @@ def security_lockouts(request):
         "accounts": security_admin.locked_accounts(),
         "addresses": security_admin.locked_addresses(),
         "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "address_limit": settings.LOGIN_ADDRESS_FAILURE_LIMIT,
         "minutes": settings.LOGIN_LOCKOUT_MINUTES,
     }
     return render(request, "orgs/security_lockouts.html", context)
