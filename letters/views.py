@@ -170,7 +170,7 @@ def letter_sign(request, pk):
             apply_errors(form, error)
             status = 429
         except ValidationError as error:
-            if error.error_dict.get("password"):
+            if getattr(error, "error_dict", {}).get("password"):
                 services.letter_sign_failed(actor=request.user, letter=letter)
             apply_errors(form, error)
         else:
