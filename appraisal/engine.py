@@ -48,6 +48,27 @@ class Direction(StrEnum):
     DEADLINE = "deadline"  # deadline met: full points or none
 
 
+class Aggregation(StrEnum):
+    """How several scorers' parts make an indicator's score (docs/SCORING.md, "Several scorers")."""
+
+    SUM = "sum"  # every scorer's points are added to one tally, scored once
+    AVERAGE = "average"  # each scorer's own score, then their arithmetic mean
+    WEIGHTED = "weighted"  # each scorer's own score, then Σ weight × score (weights add up to 1)
+
+
+def scorer_key(*, department_id: int | None = None, leader_id: int | None = None) -> str:
+    """Whose part an entry is: "d<id>" a scoring department, "l<id>" a leader (领导)."""
+    if leader_id is not None:
+        return f"l{leader_id}"
+    return f"d{department_id}" if department_id is not None else "d"
+
+
+@dataclass(frozen=True)
+class Scorer:
+    key: str  # scorer_key()
+    weight: Decimal | None = None  # for Aggregation.WEIGHTED
+
+
 class Grade(StrEnum):
     QUALIFIED = "qualified"  # 合格
     UNQUALIFIED = "unqualified"  # 不合格
@@ -80,6 +101,18 @@ class IndicatorRule:
     method: Method
     max_points: Decimal
     direction: Direction | None = None  # for Method.RATIO
+    aggregation: Aggregation = Aggregation.SUM
+    # The scorers of an AVERAGE or WEIGHTED indicator (every one counts, scored or not).
+    scorers: tuple[Scorer, ...] = ()
+
+    @property
+    def per_scorer(self) -> bool:
+        """Whether each scorer's part is scored on its own (average, weighted average)."""
+        return (
+            self.method != Method.RATIO
+            and self.aggregation != Aggregation.SUM
+            and len(self.scorers) > 0
+        )
 
 
 @dataclass(frozen=True)
@@ -105,6 +138,10 @@ class InstitutionInput:
     group: str | None
     indicators: list[IndicatorRule]  # the indicators that apply to this institution
     tallies: Mapping[tuple[str, Period], Decimal] = field(default_factory=dict)  # signed sums
+    # The same sums per scorer (scorer_key), for indicators scored by several (average, weighted).
+    scorer_tallies: Mapping[tuple[str, Period], Mapping[str, Decimal]] = field(
+        default_factory=dict
+    )
     # A completion-ratio indicator's target and figures per half-year: (code, H1) by 30 June,
     # (code, H2) the whole year, cumulative.
     targets: Mapping[tuple[str, Period], Target] = field(default_factory=dict)
@@ -142,6 +179,8 @@ class InstitutionOutcome:
     h1_total: Decimal = ZERO
     h1_grade: Grade = Grade.UNQUALIFIED
     h1_rank: int | None = None
+    # Each scorer's own score of a several-scorer indicator (average, weighted): the drill-down.
+    scorer_scores: dict[tuple[str, Period], dict[str, Decimal]] = field(default_factory=dict)
 
     @property
     def parts(self) -> dict[Part, Decimal]:
@@ -169,6 +208,26 @@ def indicator_score(rule: IndicatorRule, tally: Decimal, target: Target | None =
     return clamp(raw, ZERO, rule.max_points)
 
 
+def scorer_parts(
+    rule: IndicatorRule, tallies: Mapping[str, Decimal]
+) -> dict[str, Decimal]:
+    """Each listed scorer's own score of a per-scorer indicator, clamped to [0, max]: 扣分 max +
+    their deductions (full marks for a scorer who deducted nothing), 计分 their points."""
+    return {s.key: indicator_score(_single(rule), tallies.get(s.key, ZERO)) for s in rule.scorers}
+
+
+def _single(rule: IndicatorRule) -> IndicatorRule:
+    return IndicatorRule(rule.code, rule.part, rule.method, rule.max_points, rule.direction)
+
+
+def combined_score(rule: IndicatorRule, parts: Mapping[str, Decimal]) -> Decimal:
+    """An average or weighted indicator's score from its scorers' parts (scorer_parts), not
+    rounded (points are rounded at the part totals, as every indicator score is)."""
+    if rule.aggregation == Aggregation.WEIGHTED:
+        return sum((s.weight * parts[s.key] for s in rule.scorers), ZERO)
+    return sum((parts[s.key] for s in rule.scorers), ZERO) / len(rule.scorers)
+
+
 def _ratio_score(rule: IndicatorRule, target: Target | None) -> Decimal:
     if target is None:
         return ZERO
@@ -189,11 +248,17 @@ def _ratio_score(rule: IndicatorRule, target: Target | None) -> Decimal:
 
 def institution_compute(rules: Rules, data: InstitutionInput) -> InstitutionOutcome:
     scores: dict[tuple[str, Period], Decimal] = {}
+    by_scorer: dict[tuple[str, Period], dict[str, Decimal]] = {}
     halves: dict[tuple[Part, Period], Decimal] = defaultdict(lambda: ZERO)
     for rule in data.indicators:
         for period in periods_of(rule.part):
-            target = data.targets.get((rule.code, period))
-            score = indicator_score(rule, data.tallies.get((rule.code, period), ZERO), target)
+            if rule.per_scorer:
+                parts = scorer_parts(rule, data.scorer_tallies.get((rule.code, period), {}))
+                by_scorer[(rule.code, period)] = parts
+                score = combined_score(rule, parts)
+            else:
+                target = data.targets.get((rule.code, period))
+                score = indicator_score(rule, data.tallies.get((rule.code, period), ZERO), target)
             scores[(rule.code, period)] = score
             halves[(rule.part, period)] += score
     annual = annual_parts(halves)
@@ -228,6 +293,7 @@ def institution_compute(rules: Rules, data: InstitutionInput) -> InstitutionOutc
         gap_to_qualify=None if vetoed else max(ZERO, rules.qualify_line - total),
         h1_total=h1_total,
         h1_grade=_grade(rules, h1_total, vetoed),
+        scorer_scores=by_scorer,
     )
 
 

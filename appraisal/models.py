@@ -49,6 +49,15 @@ class Direction(models.TextChoices):
     DEADLINE = engine.Direction.DEADLINE, _("Deadline met")
 
 
+class Aggregation(models.TextChoices):
+    """How the parts of an indicator's several scorers make its score (docs/SCORING.md,
+    "Several scorers")."""
+
+    SUM = engine.Aggregation.SUM, _("Sum of all scorers' points")  # 扣分/计分累加
+    AVERAGE = engine.Aggregation.AVERAGE, _("Average of the scorers' scores")  # 算术平均
+    WEIGHTED = engine.Aggregation.WEIGHTED, _("Weighted average of the scorers' scores")  # 加权
+
+
 class Grade(models.TextChoices):
     QUALIFIED = engine.Grade.QUALIFIED, _("Qualified")  # 合格
     UNQUALIFIED = engine.Grade.UNQUALIFIED, _("Unqualified")  # 不合格
@@ -78,6 +87,26 @@ class Scheme(models.Model):
     self_gap_threshold = models.DecimalField(
         _("self-assessment gap flagged from"), **POINTS, default=Decimal("50")
     )
+    # 评分需复核, per part: a scorer's (or leader's) indicator points count only once HR has
+    # reviewed them (EntryDecision); until then they are pending (docs/REPORTING.md).
+    review_common = models.BooleanField(_("common goals: scoring needs review"), default=False)
+    review_business = models.BooleanField(_("business goals: scoring needs review"), default=False)
+    review_execution = models.BooleanField(
+        _("execution capacity: scoring needs review"), default=False
+    )
+    # 数据填报: whether a contact person's report goes to the head before it goes up; off, it
+    # goes straight to the HQ departments (reporting.services).
+    reports_need_head_approval = models.BooleanField(
+        _("reports need the head's approval"), default=True
+    )
+    # Deadlines per half-year: by the reporting deadline the institutions submit their reports,
+    # by the review deadline the departments (初审) and HR (复核) have checked them.
+    h1_report_deadline = models.DateField(_("first half: reporting deadline"), null=True, blank=True)
+    h1_review_deadline = models.DateField(_("first half: review deadline"), null=True, blank=True)
+    h2_report_deadline = models.DateField(
+        _("second half: reporting deadline"), null=True, blank=True
+    )
+    h2_review_deadline = models.DateField(_("second half: review deadline"), null=True, blank=True)
     # Counts the changes to what the results are computed from outside the ledger (targets and
     # their figures): the results are stale while their result set saw an older count.
     inputs_version = models.PositiveIntegerField(default=0, editable=False)
@@ -109,6 +138,20 @@ class Scheme(models.Model):
     @property
     def accepts_entries(self) -> bool:
         return self.status in (self.Status.OPEN, self.Status.REVIEW)
+
+    def review_required(self, part: str) -> bool:
+        """评分需复核 for this part."""
+        return {
+            engine.Part.COMMON: self.review_common,
+            engine.Part.BUSINESS: self.review_business,
+            engine.Part.EXECUTION: self.review_execution,
+        }[engine.Part(part)]
+
+    def deadlines(self, period: str) -> tuple:
+        """(reporting deadline, review deadline) of a half-year; either may be None."""
+        if period == engine.Period.H1:
+            return self.h1_report_deadline, self.h1_review_deadline
+        return self.h2_report_deadline, self.h2_review_deadline
 
     def part_max(self) -> dict[engine.Part, Decimal]:
         return {
@@ -153,6 +196,14 @@ class Indicator(models.Model):
         Institution, verbose_name=_("institutions"), blank=True, related_name="indicators"
     )
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+    # Several scorers (IndicatorScorer): how their parts make the score. With no scorer listed,
+    # the indicator's department is its one scorer.
+    aggregation = models.CharField(
+        _("several scorers' rule"),
+        max_length=16,
+        choices=Aggregation.choices,
+        default=Aggregation.SUM,
+    )
 
     class Meta:
         verbose_name = _("indicator")
@@ -173,14 +224,82 @@ class Indicator(models.Model):
     def __str__(self):
         return f"{self.code} {self.name}"
 
-    def rule(self) -> engine.IndicatorRule:
+    def rule(self, scorers=None) -> engine.IndicatorRule:
+        """The engine's rule; `scorers` the indicator's IndicatorScorer rows, where several
+        score it (their weights for a weighted average)."""
         return engine.IndicatorRule(
             code=self.code,
             part=engine.Part(self.part),
             method=engine.Method(self.method),
             max_points=self.max_points,
             direction=engine.Direction(self.direction) if self.direction else None,
+            aggregation=engine.Aggregation(self.aggregation),
+            scorers=tuple(s.as_engine() for s in scorers or ()),
         )
+
+
+class IndicatorScorer(models.Model):
+    """One of an indicator's several scorers: an HQ department or a named leader (领导), with
+    a weight where the indicator's rule is a weighted average (the weights add up to 1). With
+    rows here, they are the indicator's scorers (its own department among them when the rule is
+    an average); without, its department alone scores it (docs/SCORING.md, "Several scorers")."""
+
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="scorers")
+    department = models.ForeignKey(
+        ScoringDepartment,
+        verbose_name=_("scoring department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("leader"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="scored_indicators",
+    )
+    weight = models.DecimalField(
+        _("weight"), max_digits=5, decimal_places=4, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("indicator scorer")
+        verbose_name_plural = _("indicator scorers")
+        ordering = ["indicator", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(department__isnull=False) & Q(leader__isnull=True))
+                | (Q(department__isnull=True) & Q(leader__isnull=False)),
+                name="indicatorscorer_department_xor_leader",
+            ),
+            models.UniqueConstraint(
+                fields=["indicator", "department"],
+                condition=Q(department__isnull=False),
+                name="indicatorscorer_department_once",
+            ),
+            models.UniqueConstraint(
+                fields=["indicator", "leader"],
+                condition=Q(leader__isnull=False),
+                name="indicatorscorer_leader_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(weight__isnull=True) | (Q(weight__gt=0) & Q(weight__lte=1)),
+                name="indicatorscorer_weight_in_0_1",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.indicator.code} · {self.department or self.leader}"
+
+    @property
+    def key(self) -> str:
+        return engine.scorer_key(department_id=self.department_id, leader_id=self.leader_id)
+
+    def as_engine(self) -> engine.Scorer:
+        return engine.Scorer(key=self.key, weight=self.weight)
 
 
 class Target(models.Model):
@@ -268,6 +387,15 @@ class LedgerEntry(models.Model):
     department = models.ForeignKey(
         ScoringDepartment, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # The leader (领导) whose part of a several-scorer indicator this entry is; then no department.
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("leader"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -307,6 +435,10 @@ class LedgerEntry(models.Model):
                 name="entry_bonus_veto_whole_year",
             ),
             models.CheckConstraint(condition=~Q(points=0), name="entry_points_not_zero"),
+            models.CheckConstraint(
+                condition=Q(leader__isnull=True) | Q(department__isnull=True),
+                name="entry_leader_or_department",
+            ),
             # Two requests with the same key at once: the second INSERT fails here, and
             # services.ledger_entry_create answers with the first one's entry.
             models.UniqueConstraint(
@@ -319,6 +451,11 @@ class LedgerEntry(models.Model):
     def __str__(self):
         return f"#{self.pk} {self.institution} {self.points:+}"
 
+    @property
+    def scorer_key(self) -> str:
+        """Whose part of the indicator's score the entry is (engine.scorer_key)."""
+        return engine.scorer_key(department_id=self.department_id, leader_id=self.leader_id)
+
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise RuntimeError("Ledger entries are append-only: record a reversing entry instead.")
@@ -329,7 +466,8 @@ class LedgerEntry(models.Model):
 
 
 class EntryDecision(models.Model):
-    """HR's decision on a bonus or veto proposal. One per entry, never changed."""
+    """HR's decision on a bonus or veto proposal, or HR's review (复核) of a scorer's indicator
+    points where the part's scoring needs review (Scheme.review_*). One per entry, never changed."""
 
     entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="decision")
     approved = models.BooleanField(_("approved"))

@@ -13,7 +13,16 @@ from django.utils import timezone
 from orgs.models import GroupPrize, Institution
 
 from . import engine
-from .models import EntryDecision, Indicator, LedgerEntry, Result, ResultSet, Scheme, Target
+from .models import (
+    EntryDecision,
+    Indicator,
+    IndicatorScorer,
+    LedgerEntry,
+    Result,
+    ResultSet,
+    Scheme,
+    Target,
+)
 
 ZERO = Decimal("0")
 
@@ -45,9 +54,18 @@ def year_inputs(scheme: Scheme, *, official: bool = True) -> list[engine.Institu
     queries, however many institutions and entries there are."""
     indicators = list(
         Indicator.objects.filter(scheme=scheme).values(
-            "id", "code", "part", "method", "max_points", "direction", "applies_to_all"
+            "id",
+            "code",
+            "part",
+            "method",
+            "max_points",
+            "direction",
+            "applies_to_all",
+            "aggregation",
         )
     )
+    # A self-assessment (自评) is the institution's one view of an indicator: scored as one tally.
+    scorers = indicator_scorers(scheme) if official else {}
     rules = {
         row["id"]: engine.IndicatorRule(
             code=row["code"],
@@ -55,6 +73,8 @@ def year_inputs(scheme: Scheme, *, official: bool = True) -> list[engine.Institu
             method=engine.Method(row["method"]),
             max_points=row["max_points"],
             direction=engine.Direction(row["direction"]) if row["direction"] else None,
+            aggregation=engine.Aggregation(row["aggregation"]),
+            scorers=scorers.get(row["id"], ()),
         )
         for row in indicators
     }
@@ -78,6 +98,20 @@ def year_inputs(scheme: Scheme, *, official: bool = True) -> list[engine.Institu
     ):
         code = rules[row["indicator_id"]].code
         tallies[row["institution_id"]][(code, engine.Period(row["period"]))] = row["points"]
+    # Several scorers scored on their own (average, weighted): the same sums per scorer.
+    per_scorer_ids = [pk for pk, rule in rules.items() if rule.per_scorer]
+    by_scorer: dict[int, dict] = defaultdict(lambda: defaultdict(dict))
+    if per_scorer_ids:
+        for row in (
+            entries.filter(kind=LedgerEntry.Kind.INDICATOR, indicator_id__in=per_scorer_ids)
+            .values("institution_id", "indicator_id", "period", "department_id", "leader_id")
+            .annotate(points=Sum("points"))
+            .order_by()
+        ):
+            key = (rules[row["indicator_id"]].code, engine.Period(row["period"]))
+            who = engine.scorer_key(department_id=row["department_id"], leader_id=row["leader_id"])
+            parts = by_scorer[row["institution_id"]][key]
+            parts[who] = parts.get(who, ZERO) + row["points"]
     extras: dict[int, dict[str, Decimal]] = defaultdict(lambda: {"bonus": ZERO, "veto": ZERO})
     official_extras = LedgerEntry.objects.filter(scheme=scheme, is_official=True).filter(COUNTED)
     for row in (
@@ -113,6 +147,7 @@ def year_inputs(scheme: Scheme, *, official: bool = True) -> list[engine.Institu
             group=group_code,
             indicators=general + listed.get(pk, []),
             tallies=tallies.get(pk, {}),
+            scorer_tallies=by_scorer.get(pk, {}),
             targets=targets.get(pk, {}),
             bonus=extras[pk]["bonus"] if pk in extras else ZERO,
             veto=extras[pk]["veto"] if pk in extras else ZERO,
@@ -120,6 +155,14 @@ def year_inputs(scheme: Scheme, *, official: bool = True) -> list[engine.Institu
         )
         for pk, code, group_code in institutions.order_by("code")
     ]
+
+
+def indicator_scorers(scheme: Scheme) -> dict[int, tuple[engine.Scorer, ...]]:
+    """Per indicator id, its listed scorers (IndicatorScorer) in their order. One query."""
+    listed: dict[int, list[engine.Scorer]] = defaultdict(list)
+    for row in IndicatorScorer.objects.filter(indicator__scheme=scheme).order_by("indicator", "id"):
+        listed[row.indicator_id].append(row.as_engine())
+    return {pk: tuple(items) for pk, items in listed.items()}
 
 
 def self_assessed(scheme: Scheme) -> dict[str, set[tuple[str, engine.Period]]]:

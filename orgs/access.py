@@ -8,6 +8,11 @@ Rules (docs/PERMISSIONS.md):
   scorers see every institution (they score all of them) but no employee data;
   an institution head sees only the institution they head; a payroll officer only the
   institutions bound to them.
+* A leader (领导) sees every institution, like a scorer (they score the indicators they are named
+  on for every institution those apply to); results and entries only of their 联系单位
+  (appraisal.access).
+* A contact person (考核联络员) sees only the institution they are currently named for
+  (ContactPerson), and of it only its reports (reporting.access) and its targets.
 * Employees (personal and wage data) are visible to HR, auditors, payroll officers (their
   institutions) and heads (their own institution) — never to scorers or acceptance members.
 * Only HR changes the organisation (groups, institutions, employees, imports).
@@ -93,8 +98,10 @@ def require_manage_orgs(user) -> None:
 def institutions_visible_to(user) -> QuerySet[Institution]:
     qs = Institution.objects.all()
     role = user_role(user)
-    if role in (Role.HR, Role.AUDITOR, Role.SCORER):
+    if role in (Role.HR, Role.AUDITOR, Role.SCORER, Role.LEADER):
         return qs
+    if role == Role.CONTACT:
+        return qs.filter(contact_persons__user=user, contact_persons__ended_at__isnull=True)
     if role == Role.ACCEPTANCE:
         return qs.filter(is_pilot=True)
     if role == Role.HEAD:
@@ -102,6 +109,13 @@ def institutions_visible_to(user) -> QuerySet[Institution]:
     if role == Role.PAYROLL:
         return qs.filter(payroll_officers=user)
     return qs.none()
+
+
+def contact_institution(user) -> Institution | None:
+    """The institution a contact person is currently named for, or None."""
+    if user_role(user) != Role.CONTACT:
+        return None
+    return institutions_visible_to(user).first()
 
 
 def institution_get_for_user(user, *, pk=None, code=None) -> Institution:

@@ -27,7 +27,12 @@ class Role(models.TextChoices):
     HEAD = "head", _("Institution head")  # 一把手, bound to the institution they head
     ACCEPTANCE = "acceptance", _("Acceptance team member")  # 验收组
     PAYROLL = "payroll", _("Payroll officer")  # bound to the institutions whose payroll they run
-    AUDITOR = "auditor", _("Auditor")  # 审计 / 领导: reads everything, changes nothing
+    AUDITOR = "auditor", _("Auditor")  # 审计: reads everything, changes nothing
+    # 局领导班子成员: scores the indicators they are named on (IndicatorScorer) and reads the
+    # results of their 联系单位 (User.contact_institutions).
+    LEADER = "leader", _("Leader")  # 领导
+    # 考核联络员: reports for the institution they are named for (ContactPerson), nothing else.
+    CONTACT = "contact", _("Contact person")  # 考核联络员
     # 三员 (等保 2.0): administrators of the system itself, none of whom sees or changes business
     # data (orgs.access.ADMIN_ROLES, docs/PERMISSIONS.md "三员").
     SYSADMIN = "sysadmin", _("System administrator")  # 系统管理员: accounts and roles
@@ -64,6 +69,13 @@ class User(AbstractUser):
         blank=True,
         related_name="accounts",
     )
+    # 联系单位 of a leader: the institutions whose results and entries the leader reads.
+    contact_institutions = models.ManyToManyField(
+        "orgs.Institution",
+        verbose_name=_("contact institutions"),  # 联系单位
+        blank=True,
+        related_name="contact_leaders",
+    )
     # When the password was last set (orgs.passwords): older than PASSWORD_MAX_AGE_DAYS, the user
     # must change it before anything else; empty means "change it at the next sign-in" (a password
     # set by the system administrator). Accounts without a usable password are exempt.
@@ -85,6 +97,11 @@ class User(AbstractUser):
                 condition=(Q(role="scorer") & Q(scoring_department__isnull=False))
                 | (~Q(role="scorer") & Q(scoring_department__isnull=True)),
                 name="user_scorer_has_department",
+            ),
+            # A contact person is always an account of an institution (所属机构).
+            models.CheckConstraint(
+                condition=~Q(role="contact") | Q(institution__isnull=False),
+                name="user_contact_has_institution",
             ),
         ]
 
@@ -320,6 +337,65 @@ class Employee(models.Model):
     @property
     def fixed_monthly_wage(self) -> Decimal:
         return self.post_wage + self.grade_wage + self.special_allowance
+
+
+class ContactPerson(models.Model):
+    """考核联络员: an account named by HR or the institution's head to report for the institution
+    (reporting.Report). Named, and ended, never deleted: who reported when stays explained. Only
+    a current naming (ended_at empty) gives the account its institution (orgs.access)."""
+
+    institution = models.ForeignKey(
+        Institution,
+        verbose_name=_("institution"),
+        on_delete=models.PROTECT,
+        related_name="contact_persons",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account"),
+        on_delete=models.PROTECT,
+        related_name="contact_namings",
+    )
+    employee = models.ForeignKey(
+        Employee,
+        verbose_name=_("employee"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    named_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    named_at = models.DateTimeField(_("named"), default=timezone.now)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("contact person")
+        verbose_name_plural = _("contact persons")
+        ordering = ["institution", "named_at", "id"]
+        constraints = [
+            # An account is the current contact person of one institution at most.
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(ended_at__isnull=True), name="contact_current_once"
+            ),
+            models.CheckConstraint(
+                condition=(Q(ended_at__isnull=True) & Q(ended_by__isnull=True))
+                | (Q(ended_at__isnull=False) & Q(ended_by__isnull=False)),
+                name="contact_ended_with_who",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.institution} · {self.user}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.ended_at is None
 
 
 class AuditEventQuerySet(models.QuerySet):
