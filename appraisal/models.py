@@ -101,7 +101,9 @@ class Scheme(models.Model):
     )
     # Deadlines per half-year: by the reporting deadline the institutions submit their reports,
     # by the review deadline the departments (初审) and HR (复核) have checked them.
-    h1_report_deadline = models.DateField(_("first half: reporting deadline"), null=True, blank=True)
+    h1_report_deadline = models.DateField(
+        _("first half: reporting deadline"), null=True, blank=True
+    )
     h1_review_deadline = models.DateField(_("first half: review deadline"), null=True, blank=True)
     h2_report_deadline = models.DateField(
         _("second half: reporting deadline"), null=True, blank=True
@@ -261,9 +263,7 @@ class IndicatorScorer(models.Model):
         blank=True,
         related_name="scored_indicators",
     )
-    weight = models.DecimalField(
-        _("weight"), max_digits=5, decimal_places=4, null=True, blank=True
-    )
+    weight = models.DecimalField(_("weight"), max_digits=5, decimal_places=4, null=True, blank=True)
 
     class Meta:
         verbose_name = _("indicator scorer")
@@ -451,11 +451,6 @@ class LedgerEntry(models.Model):
     def __str__(self):
         return f"#{self.pk} {self.institution} {self.points:+}"
 
-    @property
-    def scorer_key(self) -> str:
-        """Whose part of the indicator's score the entry is (engine.scorer_key)."""
-        return engine.scorer_key(department_id=self.department_id, leader_id=self.leader_id)
-
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise RuntimeError("Ledger entries are append-only: record a reversing entry instead.")
@@ -463,6 +458,11 @@ class LedgerEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise RuntimeError("Ledger entries are append-only: record a reversing entry instead.")
+
+    @property
+    def scorer_key(self) -> str:
+        """Whose part of the indicator's score the entry is (engine.scorer_key)."""
+        return engine.scorer_key(department_id=self.department_id, leader_id=self.leader_id)
 
 
 class EntryDecision(models.Model):
