@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     # Enterprise sign-in: LDAP and OpenID Connect, off unless configured (docs/SIGN_IN.md).
     "orgs.signin",
     "appraisal",
+    "reporting",
     "acceptance",
     "payroll",
     "letters",
