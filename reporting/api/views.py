@@ -138,7 +138,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return self._answer(report)
 
     @extend_schema(request=ReasonSerializer, responses=ReportDetailSerializer)
-    @action(detail=True, methods=["post"], url_path="return")
+    @action(detail=True, methods=["post"], url_path="return", url_name="return")
     def return_(self, request, pk=None, **kwargs):
         """The head returns a contact person's submission, with the reasons."""
         report = self.get_object()
@@ -164,6 +164,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         detail=True,
         methods=["post"],
         url_path="import",
+        url_name="import",
         parser_classes=[MultiPartParser, FormParser],
     )
     def import_(self, request, pk=None, **kwargs):
