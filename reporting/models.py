@@ -2,7 +2,8 @@
 chain each reported item goes through before its figure counts (docs/REPORTING.md).
 
 填报 (contact persons, head) → 负责人审核 (head, when the scheme asks for it) → 初审 (the
-indicator's department) → 复核 (HR) → the figure is written to the Target (appraisal.services.target_save).
+indicator's department) → 复核 (HR) → the figure is written to the Target
+(appraisal.services.target_save).
 """
 
 from django.conf import settings

@@ -1,7 +1,7 @@
 """Pages of 数据填报 (docs/REPORTING.md). Thin: reports and items come through reporting.access
-(out of scope: 404), every change through reporting.services; a role that may never do a thing gets 403;
-every irreversible step (submit, approve, return, accept, correct) needs the confirm dialog's
-confirmation (orgs.confirm)."""
+(out of scope: 404), every change through reporting.services; a role that may never do a thing
+gets 403; every irreversible step (submit, approve, return, accept, correct) needs the confirm
+dialog's confirmation (orgs.confirm)."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
