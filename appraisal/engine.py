@@ -139,9 +139,7 @@ class InstitutionInput:
     indicators: list[IndicatorRule]  # the indicators that apply to this institution
     tallies: Mapping[tuple[str, Period], Decimal] = field(default_factory=dict)  # signed sums
     # The same sums per scorer (scorer_key), for indicators scored by several (average, weighted).
-    scorer_tallies: Mapping[tuple[str, Period], Mapping[str, Decimal]] = field(
-        default_factory=dict
-    )
+    scorer_tallies: Mapping[tuple[str, Period], Mapping[str, Decimal]] = field(default_factory=dict)
     # A completion-ratio indicator's target and figures per half-year: (code, H1) by 30 June,
     # (code, H2) the whole year, cumulative.
     targets: Mapping[tuple[str, Period], Target] = field(default_factory=dict)
@@ -208,9 +206,7 @@ def indicator_score(rule: IndicatorRule, tally: Decimal, target: Target | None =
     return clamp(raw, ZERO, rule.max_points)
 
 
-def scorer_parts(
-    rule: IndicatorRule, tallies: Mapping[str, Decimal]
-) -> dict[str, Decimal]:
+def scorer_parts(rule: IndicatorRule, tallies: Mapping[str, Decimal]) -> dict[str, Decimal]:
     """Each listed scorer's own score of a per-scorer indicator, clamped to [0, max]: 扣分 max +
     their deductions (full marks for a scorer who deducted nothing), 计分 their points."""
     return {s.key: indicator_score(_single(rule), tallies.get(s.key, ZERO)) for s in rule.scorers}

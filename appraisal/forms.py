@@ -7,15 +7,18 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from orgs.models import Institution, ScoringDepartment
+from orgs.models import Institution, Role, ScoringDepartment, User
 
 from .access import indicators_scored_by
-from .models import HalfYear, Indicator, Method, Scheme, Target
+from .models import Aggregation, HalfYear, Indicator, Method, Scheme, Target
 from .services import (
+    DEADLINES,
     INDICATOR_FIELDS,
+    SCHEME_OPTIONS,
     SCHEME_SETTINGS,
     TARGET_FIELDS,
     TRANSITIONS,
+    ScorerSpec,
     indicator_applies,
 )
 
@@ -40,12 +43,30 @@ class SchemeCreateForm(forms.Form):
 
 
 class SchemeSettingsForm(forms.Form):
+    """The points settings (a draft's only) and the options (until the year is published:
+    评分需复核 per part, reports to the head first, the deadlines); services.scheme_update."""
+
     def __init__(self, *args, scheme: Scheme, **kwargs):
-        super().__init__(*args, initial=_initial(scheme, SCHEME_SETTINGS), **kwargs)
+        names = (*SCHEME_SETTINGS, *SCHEME_OPTIONS)
+        super().__init__(*args, initial=_initial(scheme, names), **kwargs)
         for name in SCHEME_SETTINGS:
             # The veto line is a threshold that must be reached: zero would veto everyone.
             minimum = Decimal("0.01") if name == "veto_line" else Decimal("0")
             self.fields[name] = Scheme._meta.get_field(name).formfield(min_value=minimum)
+        for name in SCHEME_OPTIONS:
+            field = Scheme._meta.get_field(name).formfield()
+            if name in DEADLINES:
+                field.widget = DATE_INPUT
+            self.fields[name] = field
+
+    def settings_fields(self):
+        return [self[name] for name in SCHEME_SETTINGS]
+
+    def review_fields(self):
+        return [self[name] for name in SCHEME_OPTIONS if name not in DEADLINES]
+
+    def deadline_fields(self):
+        return [self[name] for name in DEADLINES]
 
 
 class TransitionForm(forms.Form):
@@ -70,6 +91,16 @@ class IndicatorForm(forms.Form):
             "sort_order", "code"
         )
         self.fields["direction"].help_text = _("Only for completion-ratio indicators.")
+        self.fields["aggregation"] = forms.ChoiceField(
+            label=_("Several scorers' rule"),
+            choices=Aggregation.choices,
+            required=False,  # absent: unchanged
+            initial=indicator.aggregation if indicator is not None else Aggregation.SUM,
+            help_text=_(
+                "Sum: every scorer's points in one tally. Average or weighted average: each "
+                "scorer's own score, then their mean (docs/SCORING.md)."
+            ),
+        )
         self.fields["institutions"] = forms.ModelMultipleChoiceField(
             label=_("Applies to these institutions"),
             queryset=Institution.objects.order_by("code"),
@@ -96,6 +127,64 @@ class IndicatorForm(forms.Form):
 
     def indicator_fields(self) -> dict:
         return {name: self.cleaned_data[name] for name in INDICATOR_FIELDS}
+
+
+class ScorerForm(forms.Form):
+    """One row of an indicator's scorers: a department or a leader, and a weight."""
+
+    department = forms.ModelChoiceField(
+        label=_("Scoring department"), queryset=ScoringDepartment.objects.none(), required=False
+    )
+    leader = forms.ModelChoiceField(label=_("Leader"), queryset=User.objects.none(), required=False)
+    weight = forms.DecimalField(
+        label=_("Weight"),
+        max_digits=5,
+        decimal_places=4,
+        min_value=Decimal("0.0001"),
+        max_value=Decimal("1"),
+        required=False,
+        help_text=_("Weighted average only; the weights add up to 1."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].queryset = ScoringDepartment.objects.order_by(
+            "sort_order", "code"
+        )
+        self.fields["leader"].queryset = User.objects.filter(
+            role=Role.LEADER, is_active=True
+        ).order_by("username")
+        self.fields["leader"].label_from_instance = lambda u: u.get_full_name() or u.username
+
+    def clean(self):
+        data = super().clean()
+        if data.get("department") and data.get("leader"):
+            raise forms.ValidationError(_("A department or a leader, not both."))
+        return data
+
+    def spec(self):
+        data = self.cleaned_data
+        if not data or not (data.get("department") or data.get("leader")):
+            return None  # an empty row
+        return ScorerSpec(data.get("department"), data.get("leader"), data.get("weight"))
+
+
+class BaseScorerFormSet(forms.BaseFormSet):
+    def specs(self) -> list[ScorerSpec]:
+        return [spec for form in self.forms if (spec := form.spec()) is not None]
+
+
+ScorerFormSet = forms.formset_factory(
+    ScorerForm, formset=BaseScorerFormSet, extra=3, max_num=20, validate_max=True
+)
+
+
+def scorer_formset(data=None, *, indicator: Indicator | None = None):
+    initial = [
+        {"department": r.department_id, "leader": r.leader_id, "weight": r.weight}
+        for r in (indicator.scorers.all() if indicator is not None else [])
+    ]
+    return ScorerFormSet(data, initial=initial, prefix="scorers")
 
 
 class TargetForm(forms.Form):

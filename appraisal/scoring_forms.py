@@ -95,6 +95,12 @@ class EntryForm(forms.Form):
                 (LedgerEntry.Kind.INDICATOR, LedgerEntry.Kind.INDICATOR.label)
             ]
             self.fields["indicator"].help_text = ""
+        elif user_role(user) == Role.LEADER:
+            # A leader scores the indicators they are named on; bonus and veto are proposed by
+            # the departments (services._entry_build).
+            self.fields["kind"].choices = [
+                (LedgerEntry.Kind.INDICATOR, LedgerEntry.Kind.INDICATOR.label)
+            ]
 
     @property
     def rows(self) -> list[list]:

@@ -39,6 +39,7 @@ from .access import (
 from .models import (
     Appeal,
     Indicator,
+    IndicatorScorer,
     LedgerEntry,
     Part,
     Period,
@@ -173,6 +174,12 @@ def grid(
         (t.institution_id, t.indicator_id): t.as_engine()
         for t in (Target.objects.filter(indicator_id__in=ratio_ids) if ratio_ids else [])
     }
+    # Several scorers scored on their own (average, weighted): their rules and each one's sums.
+    # Two queries more, only when the user scores such an indicator.
+    rules = indicator_rules(indicators)
+    by_scorer = scorer_tallies(
+        scheme=scheme, indicator_ids=[pk for pk, r in rules.items() if r.per_scorer]
+    )
     parts = list(dict.fromkeys(engine.Part(i.part) for i in indicators))
     result_fields = [f for p in parts for _period, f in PART_RESULT_FIELDS[p]]
     result_columns = [
@@ -204,9 +211,13 @@ def grid(
             if applies:
                 tally, n = tallies.get((inst.pk, ind.pk, period), (ZERO, 0))
                 cell.tally, cell.entries = tally, n
-                cell.score = engine.round_points(
-                    engine.indicator_score(ind.rule(), tally, targets.get((inst.pk, ind.pk)))
-                )
+                rule = rules[ind.pk]
+                if rule.per_scorer:
+                    own = by_scorer.get((inst.pk, ind.pk, period), {})
+                    score = engine.combined_score(rule, engine.scorer_parts(rule, own))
+                else:
+                    score = engine.indicator_score(rule, tally, targets.get((inst.pk, ind.pk)))
+                cell.score = engine.round_points(score)
             cells.append(cell)
         result = results.get(inst.pk)
         row_results = [result[f] if result else None for f in result_fields]
@@ -214,6 +225,169 @@ def grid(
     return Grid(
         columns=columns, result_columns=result_columns, rows=rows, has_results=bool(results)
     )
+
+
+# --- Several scorers (几人评分) ----------------------------------------------------------------
+
+
+def indicator_rules(indicators: Sequence[Indicator]) -> dict[int, engine.IndicatorRule]:
+    """The engine's rule of each indicator, with its listed scorers where it is an average or a
+    weighted average (one query, none when there is no such indicator)."""
+    several = [
+        i.pk
+        for i in indicators
+        if i.aggregation != engine.Aggregation.SUM and i.method != engine.Method.RATIO
+    ]
+    listed: dict[int, list] = defaultdict(list)
+    if several:
+        for row in IndicatorScorer.objects.filter(indicator_id__in=several).order_by("id"):
+            listed[row.indicator_id].append(row)
+    return {i.pk: i.rule(listed.get(i.pk, ())) for i in indicators}
+
+
+def scorer_tallies(
+    *, scheme: Scheme, indicator_ids: list[int], institution: Institution | None = None
+) -> dict[tuple[int, int, str], dict[str, Decimal]]:
+    """Per (institution id, indicator id, period), each scorer's signed sum of counted official
+    entries (engine.scorer_key: the department's part, or a leader's). One query, none without
+    indicators."""
+    if not indicator_ids:
+        return {}
+    qs = LedgerEntry.objects.filter(
+        COUNTED,
+        scheme=scheme,
+        is_official=True,
+        kind=LedgerEntry.Kind.INDICATOR,
+        indicator_id__in=indicator_ids,
+    )
+    if institution is not None:
+        qs = qs.filter(institution=institution)
+    sums: dict[tuple[int, int, str], dict[str, Decimal]] = defaultdict(dict)
+    for row in (
+        qs.values("institution_id", "indicator_id", "period", "department_id", "leader_id")
+        .annotate(points=Sum("points"))
+        .order_by()
+    ):
+        who = engine.scorer_key(department_id=row["department_id"], leader_id=row["leader_id"])
+        parts = sums[(row["institution_id"], row["indicator_id"], row["period"])]
+        parts[who] = parts.get(who, ZERO) + row["points"]
+    return sums
+
+
+@dataclass
+class ScorerPart:
+    """One scorer's part of an average or weighted indicator, for the drill-down."""
+
+    name: str  # the department's name, or the leader's
+    is_leader: bool
+    weight: Decimal | None
+    score: Decimal  # their own score (engine.scorer_parts), rounded for display
+    tally: Decimal  # their counted points
+
+
+@dataclass
+class IndicatorLine:
+    """An indicator's score of one institution in one period, with its scorers' parts."""
+
+    indicator: Indicator
+    period: str
+    period_label: str
+    score: Decimal  # rounded for display; the part totals add the unrounded scores
+    tally: Decimal
+    aggregation_label: str = ""
+    parts: list[ScorerPart] = field(default_factory=list)
+
+
+def indicator_breakdown(*, scheme: Scheme, institution: Institution) -> list[IndicatorLine]:
+    """An institution's official score per indicator and period (the drill-down under its
+    result), each worked out by the engine from the counted entries (and the target): for an
+    average or weighted indicator each scorer's own score and weight beside the combined score
+    (engine.scorer_parts, engine.combined_score). At most five queries. The caller checked that
+    the user may see the institution's result."""
+    # Those listed for it, and the general ones when it is appraised (in a group), as the
+    # recompute applies them (recompute.year_inputs).
+    applies = Q(institutions=institution)
+    if institution.group_id is not None:
+        applies |= Q(applies_to_all=True)
+    indicators = list(
+        Indicator.objects.filter(
+            pk__in=Indicator.objects.filter(applies, scheme=scheme).values("pk")
+        ).order_by("part", "sort_order", "code")
+    )
+    ids = [i.pk for i in indicators]
+    entries = LedgerEntry.objects.filter(
+        COUNTED,
+        scheme=scheme,
+        institution=institution,
+        is_official=True,
+        kind=LedgerEntry.Kind.INDICATOR,
+        indicator_id__in=ids,
+    )
+    tallies = {
+        (row["indicator_id"], row["period"]): row["points"]
+        for row in entries.values("indicator_id", "period")
+        .annotate(points=Sum("points"))
+        .order_by()
+    }
+    several = [i for i in indicators if i.aggregation != engine.Aggregation.SUM]
+    scorers: dict[int, list[IndicatorScorer]] = defaultdict(list)
+    if several:
+        for row in (
+            IndicatorScorer.objects.filter(indicator__in=several)
+            .select_related("department", "leader")
+            .order_by("id")
+        ):
+            scorers[row.indicator_id].append(row)
+    rules = {i.pk: i.rule(scorers.get(i.pk, ())) for i in indicators}
+    by_scorer = scorer_tallies(
+        scheme=scheme,
+        indicator_ids=[pk for pk, r in rules.items() if r.per_scorer],
+        institution=institution,
+    )
+    ratio_ids = [i.pk for i in indicators if i.method == engine.Method.RATIO]
+    targets = {
+        (t.indicator_id, t.period): t.as_engine()
+        for t in (
+            Target.objects.filter(indicator_id__in=ratio_ids, institution=institution)
+            if ratio_ids
+            else []
+        )
+    }
+    lines = []
+    for ind in indicators:
+        rule = rules[ind.pk]
+        for period in engine.periods_of(engine.Part(ind.part)):
+            tally = tallies.get((ind.pk, period.value), ZERO)
+            line = IndicatorLine(
+                indicator=ind,
+                period=period.value,
+                period_label=Period(period.value).label,
+                score=ZERO,
+                tally=tally,
+            )
+            if rule.per_scorer:
+                own = by_scorer.get((institution.pk, ind.pk, period.value), {})
+                parts = engine.scorer_parts(rule, own)
+                line.score = engine.round_points(engine.combined_score(rule, parts))
+                line.aggregation_label = ind.get_aggregation_display()
+                for row in scorers[ind.pk]:
+                    leader = row.leader
+                    line.parts.append(
+                        ScorerPart(
+                            name=(leader.get_full_name() or leader.username)
+                            if leader
+                            else row.department.name,
+                            is_leader=leader is not None,
+                            weight=row.weight,
+                            score=engine.round_points(parts[row.key]),
+                            tally=own.get(row.key, ZERO),
+                        )
+                    )
+            else:
+                target = targets.get((ind.pk, period.value))
+                line.score = engine.round_points(engine.indicator_score(rule, tally, target))
+            lines.append(line)
+    return lines
 
 
 # --- The ledger ----------------------------------------------------------------------------------
@@ -227,6 +401,8 @@ def _reversible(user) -> Q | None:
         return Q(is_official=True)
     if role == Role.SCORER:
         return Q(is_official=True, department_id=user.scoring_department_id)
+    if role == Role.LEADER:
+        return Q(is_official=True, leader_id=user.pk)
     if role == Role.HEAD:
         return Q(is_official=False, institution__in=institutions_visible_to(user))
     return None
@@ -307,6 +483,8 @@ def entry_states(entry: LedgerEntry) -> list[tuple[str, str]]:
         states = [("rejected", _("rejected"))]
     elif entry.reverses_id is not None or reversed_by is not None:
         states = [("withdrawn", _("withdrawn"))]  # a pending proposal taken back
+    elif entry.kind == LedgerEntry.Kind.INDICATOR:
+        states = [("pending", _("pending review"))]  # 待复核 (评分需复核)
     else:
         states = [("pending", _("pending approval"))]
     if entry.reverses_id is not None:
@@ -506,16 +684,51 @@ def proposals_pending(*, user) -> QuerySet[LedgerEntry]:
         .values("total")
     )
     return (
-        entries_visible_to(user)
-        .filter(
-            needs_approval=True,
-            reverses__isnull=True,
-            decision__isnull=True,
-            reversed_by__isnull=True,
-            scheme__status__in=[Scheme.Status.OPEN, Scheme.Status.REVIEW],
-        )
+        _waiting(user)
+        .filter(kind__in=[LedgerEntry.Kind.BONUS, LedgerEntry.Kind.VETO])
         .select_related("scheme", "institution__group", "department", "created_by")
         .annotate(counted_before=Subquery(same_kind))
+        .order_by("created_at", "id")
+    )
+
+
+def _waiting(user) -> QuerySet[LedgerEntry]:
+    """Entries waiting for HR's decision: not decided, not withdrawn by a reversing entry, in a
+    year that still takes decisions."""
+    return entries_visible_to(user).filter(
+        needs_approval=True,
+        reverses__isnull=True,
+        decision__isnull=True,
+        reversed_by__isnull=True,
+        scheme__status__in=[Scheme.Status.OPEN, Scheme.Status.REVIEW],
+    )
+
+
+def reviews_pending(*, user) -> QuerySet[LedgerEntry]:
+    """Indicator points waiting for HR's review (评分复核: the part's scoring needs review,
+    Scheme.review_required), oldest first; they count once approved. Each with `counted_before`:
+    the counted official points of the same institution, indicator and period (a subquery)."""
+    same_cell = (
+        LedgerEntry.objects.filter(
+            COUNTED,
+            scheme=OuterRef("scheme"),
+            institution=OuterRef("institution"),
+            indicator=OuterRef("indicator"),
+            period=OuterRef("period"),
+            is_official=True,
+        )
+        .order_by()
+        .values("institution")
+        .annotate(total=Sum("points"))
+        .values("total")
+    )
+    return (
+        _waiting(user)
+        .filter(kind=LedgerEntry.Kind.INDICATOR)
+        .select_related(
+            "scheme", "institution__group", "indicator", "department", "leader", "created_by"
+        )
+        .annotate(counted_before=Subquery(same_cell))
         .order_by("created_at", "id")
     )
 

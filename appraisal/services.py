@@ -3,6 +3,7 @@ decisions. One path for every door (pages, API, Excel import, commands, tasks); 
 checks the actor, validates, writes and audits in one transaction. Ledger changes queue a
 recompute on commit."""
 
+import datetime
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,12 +20,22 @@ from django.utils.translation import gettext_lazy
 
 from orgs import notifications
 from orgs.access import has_role, institutions_visible_to
-from orgs.models import Institution, Role, User
+from orgs.models import Institution, Role, ScoringDepartment, User
 from orgs.services import audit_record, audit_records, snapshot
 from orgs.uploads import validate_scoring_evidence
 
 from . import engine
-from .models import Appeal, EntryDecision, Indicator, LedgerEntry, Part, Scheme, Target
+from .models import (
+    Aggregation,
+    Appeal,
+    EntryDecision,
+    Indicator,
+    IndicatorScorer,
+    LedgerEntry,
+    Part,
+    Scheme,
+    Target,
+)
 
 SCHEME_SETTINGS = (
     "common_max",
@@ -34,6 +45,25 @@ SCHEME_SETTINGS = (
     "veto_line",
     "bonus_cap",
     "self_gap_threshold",
+)
+# The year's options that may change until it is published (SCHEME_SETTINGS only in a draft):
+# 评分需复核 per part (it applies to entries recorded from then on), whether reports go to the
+# head first, and the half-years' reporting and review deadlines (docs/SCORING.md).
+SCHEME_OPTIONS = (
+    "review_common",
+    "review_business",
+    "review_execution",
+    "reports_need_head_approval",
+    "h1_report_deadline",
+    "h1_review_deadline",
+    "h2_report_deadline",
+    "h2_review_deadline",
+)
+DEADLINES = (
+    "h1_report_deadline",
+    "h1_review_deadline",
+    "h2_report_deadline",
+    "h2_review_deadline",
 )
 INDICATOR_FIELDS = (
     "code",
@@ -77,12 +107,17 @@ def scheme_create(*, actor: User, year: int, copy_indicators: bool = True, **set
     previous = Scheme.objects.filter(year__lt=year).order_by("-year").first()
     scheme = Scheme(year=year)
     if previous is not None:
-        for name in SCHEME_SETTINGS:
-            setattr(scheme, name, getattr(previous, name))
+        # The review switches are copied; deadlines are dates of their own year, set anew.
+        for name in (*SCHEME_SETTINGS, *SCHEME_OPTIONS):
+            if name not in DEADLINES:
+                setattr(scheme, name, getattr(previous, name))
     for name, value in settings_.items():
-        if name not in SCHEME_SETTINGS:
+        if name not in SCHEME_SETTINGS and name not in SCHEME_OPTIONS:
             raise TypeError(f"Unknown scheme setting {name!r}")
         setattr(scheme, name, value)
+    errors = scheme_deadlines_check(scheme)
+    if errors:
+        raise ValidationError(errors)
     scheme.full_clean()
     scheme.save()
     copied = previous is not None and copy_indicators
@@ -102,9 +137,17 @@ def scheme_create(*, actor: User, year: int, copy_indicators: bool = True, **set
 
 
 def _indicators_copy(source: Scheme, target: Scheme) -> None:
-    for old in source.indicators.prefetch_related("institutions"):
+    for old in source.indicators.prefetch_related("institutions", "scorers"):
         new = Indicator.objects.create(
-            scheme=target, **{f: getattr(old, f) for f in INDICATOR_FIELDS}
+            scheme=target,
+            aggregation=old.aggregation,
+            **{f: getattr(old, f) for f in INDICATOR_FIELDS},
+        )
+        IndicatorScorer.objects.bulk_create(
+            IndicatorScorer(
+                indicator=new, department_id=s.department_id, leader_id=s.leader_id, weight=s.weight
+            )
+            for s in old.scorers.all()
         )
         if not old.applies_to_all:
             new.institutions.set(old.institutions.all())
@@ -112,20 +155,59 @@ def _indicators_copy(source: Scheme, target: Scheme) -> None:
 
 @transaction.atomic
 def scheme_update(*, actor: User, scheme: Scheme, **settings_) -> Scheme:
+    """Change a year's settings. The points settings (SCHEME_SETTINGS) only while it is a draft;
+    the options (SCHEME_OPTIONS: 评分需复核, reports to the head, deadlines) until it is published.
+    Deadlines are checked by scheme_deadlines_check."""
     _require_hr(actor)
     scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
-    _require_draft(scheme)
-    before = snapshot(scheme, SCHEME_SETTINGS)
+    fields = (*SCHEME_SETTINGS, *SCHEME_OPTIONS)
+    before = snapshot(scheme, fields)
     for name, value in settings_.items():
-        if name not in SCHEME_SETTINGS:
+        if name not in fields:
             raise TypeError(f"Unknown scheme setting {name!r}")
         setattr(scheme, name, value)
+    after = snapshot(scheme, fields)
+    if any(after[name] != before[name] for name in SCHEME_SETTINGS):
+        _require_draft(scheme)
+    if after != before and scheme.is_locked:
+        raise ValidationError(
+            _("The %(year)s appraisal is published and locked.") % {"year": scheme.year}
+        )
+    errors = scheme_deadlines_check(scheme)
+    if errors:
+        raise ValidationError(errors)
     scheme.full_clean()
     scheme.save()
-    after = snapshot(scheme, SCHEME_SETTINGS)
     if after != before:
         audit_record(actor=actor, action="scheme.update", obj=scheme, before=before, after=after)
     return scheme
+
+
+def scheme_deadlines_check(scheme: Scheme) -> dict:
+    """Field errors of the half-years' deadlines (docs/SCORING.md, "Deadlines"): a review deadline
+    is not before its half's reporting deadline; the first half's deadlines fall in the year, the
+    second half's from 1 July of the year to 30 June of the next (the year-end figures come in
+    after the year closes)."""
+    errors = {}
+    year = scheme.year
+    windows = {
+        "h1": (datetime.date(year, 1, 1), datetime.date(year, 12, 31)),
+        "h2": (datetime.date(year, 7, 1), datetime.date(year + 1, 6, 30)),
+    }
+    for half, (first, last) in windows.items():
+        report = getattr(scheme, f"{half}_report_deadline")
+        review = getattr(scheme, f"{half}_review_deadline")
+        for name, day in ((f"{half}_report_deadline", report), (f"{half}_review_deadline", review)):
+            if day is not None and not first <= day <= last:
+                errors[name] = _("Choose a date from %(first)s to %(last)s.") % {
+                    "first": first.isoformat(),
+                    "last": last.isoformat(),
+                }
+        if report is not None and review is not None and review < report and not errors:
+            errors[f"{half}_review_deadline"] = _(
+                "The review deadline is not before the reporting deadline (%(day)s)."
+            ) % {"day": report.isoformat()}
+    return errors
 
 
 def scheme_check(scheme: Scheme) -> list[str]:
@@ -226,8 +308,12 @@ def indicator_save(
     scheme: Scheme,
     indicator: Indicator | None = None,
     institutions: list[Institution] | None = None,
+    aggregation: str | None = None,
+    scorers: "Sequence[ScorerSpec] | None" = None,
     **fields,
 ) -> Indicator:
+    """Create or change an indicator of a draft year; with `aggregation` and `scorers`, its
+    several scorers too, in the same transaction (indicator_scorers_set's rules)."""
     _require_hr(actor)
     _require_draft(scheme)
     unknown = set(fields) - set(INDICATOR_FIELDS)
@@ -258,6 +344,20 @@ def indicator_save(
     after = snapshot(indicator, INDICATOR_FIELDS) | {
         "institutions": sorted(i.code for i in indicator.institutions.all())
     }
+    if aggregation is not None or scorers is not None:
+        rows = _scorers_write(
+            actor,
+            indicator,
+            aggregation if aggregation is not None else indicator.aggregation,
+            scorers if scorers is not None else _specs(indicator),
+        )
+        after |= _scorers_snapshot(indicator.aggregation, rows)
+        Scheme.objects.filter(pk=scheme.pk).update(inputs_version=F("inputs_version") + 1)
+    elif before is not None and indicator.aggregation != Aggregation.SUM:
+        # A new department of an average: it must be among the listed scorers.
+        problems = indicator_scorers_check(indicator, indicator.aggregation, _specs(indicator))
+        if problems:
+            raise ValidationError({"scorers": problems})
     audit_record(
         actor=actor,
         action="indicator.update" if before else "indicator.create",
@@ -288,6 +388,174 @@ def indicator_delete(*, actor: User, indicator: Indicator) -> None:
     audit_record(actor=actor, action="indicator.delete", obj=indicator, before=before)
     indicator.targets.all().delete()
     indicator.delete()
+
+
+# --- Several scorers (几人评分) ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScorerSpec:
+    """One of an indicator's scorers as a form, the API or a workbook gives it: a department or
+    a leader, and its weight for a weighted average."""
+
+    department: ScoringDepartment | None = None
+    leader: User | None = None
+    weight: Decimal | None = None
+
+    @property
+    def key(self) -> str:
+        return engine.scorer_key(
+            department_id=self.department.pk if self.department else None,
+            leader_id=self.leader.pk if self.leader else None,
+        )
+
+
+def _scorers_snapshot(aggregation: str, rows) -> dict:
+    return {
+        "aggregation": aggregation,
+        "scorers": [
+            {
+                "department": r.department.code if r.department else None,
+                "leader": r.leader.username if r.leader else None,
+                "weight": None if r.weight is None else format(r.weight.normalize(), "f"),
+            }
+            for r in rows
+        ],
+    }
+
+
+def scorer_specs_of(indicator: Indicator) -> list[ScorerSpec]:
+    """The indicator's current scorers as ScorerSpec (to change the rule and keep them)."""
+    return _specs(indicator)
+
+
+def _specs(indicator: Indicator) -> list[ScorerSpec]:
+    return [
+        ScorerSpec(department=r.department, leader=r.leader, weight=r.weight)
+        for r in indicator.scorers.select_related("department", "leader")
+    ]
+
+
+def indicator_scorers_check(
+    indicator: Indicator, aggregation: str, scorers: Sequence[ScorerSpec]
+) -> list[str]:
+    """Why these scorers and this rule cannot be the indicator's (docs/SCORING.md, "Several
+    scorers"), as messages; empty when they can."""
+    problems = []
+    if aggregation not in Aggregation.values:
+        return [_("Choose how the scorers' parts make the score.")]
+    if indicator.method == engine.Method.RATIO and (scorers or aggregation != Aggregation.SUM):
+        problems.append(
+            _(
+                "A completion-ratio indicator is scored from its target and figures: it has "
+                "no several scorers."
+            )
+        )
+    keys = []
+    for spec in scorers:
+        if (spec.department is None) == (spec.leader is None):
+            problems.append(_("Each scorer is a department or a leader, not both."))
+            continue
+        if spec.leader is not None and not (
+            spec.leader.is_active and spec.leader.role == Role.LEADER
+        ):
+            problems.append(
+                _("%(user)s is not an active leader account.") % {"user": spec.leader.username}
+            )
+        if spec.key in keys:
+            name = spec.department.code if spec.department else spec.leader.username
+            problems.append(_("%(name)s is listed twice.") % {"name": name})
+        keys.append(spec.key)
+    weights = [spec.weight for spec in scorers]
+    if aggregation == Aggregation.WEIGHTED:
+        if any(w is None or not Decimal(0) < w <= 1 for w in weights):
+            problems.append(_("A weighted average gives every scorer a weight above 0, up to 1."))
+        elif sum(weights, Decimal(0)) != 1:
+            problems.append(
+                _("The weights add up to %(sum)s; they must add up to exactly 1.")
+                % {"sum": sum(weights, Decimal(0)).normalize()}
+            )
+    elif any(w is not None for w in weights):
+        problems.append(_("Only a weighted average gives its scorers weights."))
+    if aggregation != Aggregation.SUM:
+        own = engine.scorer_key(department_id=indicator.department_id)
+        if len(scorers) < 2:
+            problems.append(_("An average or a weighted average lists at least two scorers."))
+        if own not in keys:
+            # HR's entries are the department's part: without it they would count for nobody.
+            problems.append(
+                _("The indicator's own department (%(code)s) is one of its scorers.")
+                % {"code": indicator.department.code}
+            )
+    return problems
+
+
+def _scorers_write(
+    actor: User, indicator: Indicator, aggregation: str, scorers: Sequence[ScorerSpec]
+) -> list[IndicatorScorer]:
+    """Check and replace the indicator's scorers; the caller holds the year's row and audits."""
+    problems = indicator_scorers_check(indicator, aggregation, scorers)
+    current = list(indicator.scorers.select_related("department", "leader"))
+    kept = {spec.key for spec in scorers}
+    own = engine.scorer_key(department_id=indicator.department_id)
+    for row in current:
+        # The department always scores its own indicator, listed or not: it is never removed.
+        if row.key in kept or row.key == own:
+            continue
+        scored = LedgerEntry.objects.filter(indicator=indicator, is_official=True)
+        if row.leader_id is not None:
+            scored = scored.filter(leader_id=row.leader_id)
+        else:
+            scored = scored.filter(department_id=row.department_id)
+        if scored.exists():
+            name = row.department.name if row.department else row.leader.get_full_name()
+            problems.append(
+                _("%(name)s has entries on %(code)s and stays one of its scorers.")
+                % {"name": name or row.leader.username, "code": indicator.code}
+            )
+    if problems:
+        raise ValidationError({"scorers": problems})
+    indicator.scorers.all().delete()
+    rows = IndicatorScorer.objects.bulk_create(
+        IndicatorScorer(
+            indicator=indicator, department=s.department, leader=s.leader, weight=s.weight
+        )
+        for s in scorers
+    )
+    if indicator.aggregation != aggregation:
+        indicator.aggregation = aggregation
+        indicator.save(update_fields=["aggregation"])
+    return rows
+
+
+@transaction.atomic
+def indicator_scorers_set(
+    *, actor: User, indicator: Indicator, aggregation: str, scorers: Sequence[ScorerSpec]
+) -> list[IndicatorScorer]:
+    """The indicator's scorers (several departments and named leaders) and how their parts make
+    its score: 累加 (sum), 平均 (average) or 加权 (weighted average). HR only, until the year is
+    published; audited. A scorer with entries on the indicator is not removed. The results are
+    stale afterwards (inputs_version) and recomputed."""
+    _require_hr(actor)
+    scheme = Scheme.objects.select_for_update().get(pk=indicator.scheme_id)
+    if scheme.is_locked:
+        raise ValidationError(
+            _("The %(year)s appraisal is published and locked.") % {"year": scheme.year}
+        )
+    indicator = Indicator.objects.select_related("department").get(pk=indicator.pk)
+    before = _scorers_snapshot(
+        indicator.aggregation, indicator.scorers.select_related("department", "leader")
+    )
+    rows = _scorers_write(actor, indicator, aggregation, scorers)
+    after = _scorers_snapshot(aggregation, rows)
+    if after != before:
+        Scheme.objects.filter(pk=scheme.pk).update(inputs_version=F("inputs_version") + 1)
+        audit_record(
+            actor=actor, action="indicator.scorers", obj=indicator, before=before, after=after
+        )
+        if scheme.status != Scheme.Status.DRAFT:
+            _recompute(scheme.pk)
+    return rows
 
 
 TARGET_FIELDS = ("kind", "unit", "target_value", "actual_value", "deadline", "completed_on")
@@ -529,6 +797,7 @@ class _EntryRules:
     role: str | None
     visible: set[int]
     listed: dict[int, set[int]] | None = None
+    named: set[int] | None = None  # the indicators the actor is a listed scorer of
 
     @classmethod
     def of(cls, actor: User, scheme: Scheme) -> "_EntryRules":
@@ -555,18 +824,46 @@ class _EntryRules:
                 self.listed[indicator_id].add(institution_id)
         return institution.pk in self.listed[indicator.pk]
 
+    def scores(self, indicator: Indicator) -> bool:
+        """Whether a scorer or a leader may enter points on the indicator (access.scores)."""
+        if self.role == Role.SCORER and indicator.department_id == self.actor.scoring_department_id:
+            return True
+        if self.named is None:
+            self.named = set(
+                IndicatorScorer.objects.filter(
+                    indicator__scheme=self.scheme, **_listed_as(self.actor)
+                ).values_list("indicator_id", flat=True)
+            )
+        return indicator.pk in self.named
+
+
+def _listed_as(actor: User) -> dict:
+    """The IndicatorScorer rows naming the actor: their department's, or their own as a leader."""
+    if has_role(actor, Role.LEADER):
+        return {"leader": actor}
+    if has_role(actor, Role.SCORER):
+        return {"department_id": actor.scoring_department_id}
+    return {"pk__in": []}
+
 
 def _entry_build(
     rules: _EntryRules, draft: EntryDraft, *, is_official: bool, source: str
 ) -> LedgerEntry:
     """The unsaved entry for `draft`, or PermissionDenied / ValidationError. Who may:
 
-    * a scorer: official points on their own department's indicators; bonus and veto proposals
-      (they count once HR approves them);
+    * a scorer: official points on their own department's indicators and on those their
+      department is a listed scorer of (IndicatorScorer); bonus and veto proposals (they count
+      once HR approves them). The entry is their department's part (`department`);
+    * a leader (领导): official indicator points on the indicators they are a listed scorer of,
+      nothing else; the entry is their part (`leader`, no department);
     * HR: anything official (not self-assessment); HR's own bonus and veto entries count at once
       (HR is the approver);
     * an institution head: self-assessment (自评) of their own institution only.
-    """
+
+    Where the part's scoring needs review (Scheme.review_required, 评分需复核), a scorer's or a
+    leader's indicator points are recorded pending (`needs_approval`) and count once HR approves
+    them (entry_decide); HR's own count at once. HR's entries are the indicator's department's
+    part."""
     actor, scheme, role = rules.actor, rules.scheme, rules.role
     institution, kind, indicator, period = (
         draft.institution,
@@ -594,8 +891,22 @@ def _entry_build(
         if not is_official:
             raise PermissionDenied
         if kind == LedgerEntry.Kind.INDICATOR and (
-            indicator is None or indicator.department_id != actor.scoring_department_id
+            indicator is None or not rules.scores(indicator)
         ):
+            raise PermissionDenied
+    elif role == Role.LEADER:
+        if not is_official:
+            raise PermissionDenied
+        if kind != LedgerEntry.Kind.INDICATOR:
+            raise ValidationError(
+                {
+                    "kind": _(
+                        "A leader scores the indicators they are named on; bonus points and "
+                        "veto deductions are proposed by the departments."
+                    )
+                }
+            )
+        if indicator is None or not rules.scores(indicator):
             raise PermissionDenied
     elif role == Role.HR:
         if not is_official:
@@ -639,7 +950,12 @@ def _entry_build(
         raise ValidationError(errors)
 
     needs_approval = (
-        kind in (LedgerEntry.Kind.BONUS, LedgerEntry.Kind.VETO) and is_official and role != Role.HR
+        is_official
+        and role != Role.HR
+        and (
+            kind in (LedgerEntry.Kind.BONUS, LedgerEntry.Kind.VETO)
+            or (kind == LedgerEntry.Kind.INDICATOR and scheme.review_required(indicator.part))
+        )
     )
     entry = LedgerEntry(
         scheme=scheme,
@@ -651,9 +967,8 @@ def _entry_build(
         reason=reason.strip(),
         is_official=is_official,
         needs_approval=needs_approval,
-        department=actor.scoring_department
-        if role == Role.SCORER
-        else (indicator.department if indicator else None),
+        department=_entry_department(role, actor, indicator),
+        leader=actor if role == Role.LEADER else None,
         created_by=actor,
         source=source,
     )
@@ -663,7 +978,25 @@ def _entry_build(
     return entry
 
 
-_ENTRY_RELATIONS = ("scheme", "institution", "indicator", "reverses", "department", "created_by")
+def _entry_department(role, actor: User, indicator: Indicator | None):
+    """Whose part an entry is: a scorer's their department's, a leader's their own (no
+    department), HR's (and a head's self-assessment) the indicator's department's."""
+    if role == Role.SCORER:
+        return actor.scoring_department
+    if role == Role.LEADER:
+        return None
+    return indicator.department if indicator else None
+
+
+_ENTRY_RELATIONS = (
+    "scheme",
+    "institution",
+    "indicator",
+    "reverses",
+    "department",
+    "leader",
+    "created_by",
+)
 
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 64
@@ -840,7 +1173,7 @@ def _entry_snapshot(entry: LedgerEntry) -> dict:
         "needs_approval": entry.needs_approval,
         "reverses": entry.reverses_id,
         "evidence": entry.evidence.name if entry.evidence else "",
-    }
+    } | ({"leader": entry.leader.username} if entry.leader_id else {})
 
 
 def can_reverse(actor: User, entry: LedgerEntry) -> bool:
@@ -848,6 +1181,8 @@ def can_reverse(actor: User, entry: LedgerEntry) -> bool:
         return entry.is_official
     if has_role(actor, Role.SCORER):
         return entry.is_official and entry.department_id == actor.scoring_department_id
+    if has_role(actor, Role.LEADER):
+        return entry.is_official and entry.leader_id == actor.pk
     if has_role(actor, Role.HEAD):
         return (
             not entry.is_official
@@ -880,7 +1215,9 @@ def _reversal_build(
         # Reversing an approved entry counts at once; reversing a pending one withdraws it.
         needs_approval=entry.needs_approval and not approved,
         reverses=entry,
+        # The correction is the same scorer's part as the entry it corrects.
         department=entry.department,
+        leader=entry.leader,
         created_by=actor,
         source=source,
     )
@@ -967,12 +1304,17 @@ def ledger_entries_reverse(
 def entry_decide(
     *, actor: User, entry: LedgerEntry, approved: bool, note: str = ""
 ) -> EntryDecision:
-    """HR approves or rejects a bonus or veto proposal, once."""
+    """HR approves or rejects a bonus or veto proposal, or reviews (复核) a scorer's or leader's
+    indicator points where the part's scoring needs review, once. A rejection says why."""
     _require_hr(actor)
     entry = LedgerEntry.objects.select_related("scheme").get(pk=entry.pk)
     Scheme.objects.select_for_update().get(pk=entry.scheme_id)
     if not entry.needs_approval:
         raise ValidationError(_("Entry #%(id)s needs no approval.") % {"id": entry.pk})
+    if not approved and entry.kind == LedgerEntry.Kind.INDICATOR and not note.strip():
+        # The scorer whose points are turned down reads why (the pages ask for it on every
+        # rejection; bonus and veto rejections without a note predate the rule).
+        raise ValidationError({"note": _("Give the reason for rejecting these points.")})
     if EntryDecision.objects.filter(entry=entry).exists():
         raise ValidationError(_("Entry #%(id)s is decided already.") % {"id": entry.pk})
     if entry.reverses_id is None and LedgerEntry.objects.filter(reverses=entry).exists():

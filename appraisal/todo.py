@@ -33,7 +33,7 @@ def todo_items(user, today: datetime.date | None = None) -> list[TodoItem]:
     role = user_role(user)
     today = today or timezone.localdate()
     if role == Role.HR:
-        return [_proposals(user), _appeals_pending(user)]
+        return [_proposals(user), _reviews(user), _appeals_pending(user)]
     if role == Role.SCORER:
         return [*_unscored(user, today), _appeals_pending(user)]
     if role == Role.HEAD:
@@ -47,6 +47,17 @@ def _proposals(user) -> TodoItem:
         label=_("Bonus and veto proposals to decide"),
         count=selectors.proposals_pending(user=user).count(),
         url=reverse("appraisal:approvals"),
+        menu="approvals",
+    )
+
+
+def _reviews(user) -> TodoItem:
+    # 评分需复核: a scorer's or leader's points count only once reviewed.
+    return TodoItem(
+        key="appraisal.reviews",
+        label=_("Scores awaiting review"),
+        count=selectors.reviews_pending(user=user).count(),
+        url=_url("appraisal:approvals", show="reviews"),
         menu="approvals",
     )
 

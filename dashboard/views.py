@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from appraisal.access import scheme_get_for_user, schemes_visible_to
 from appraisal.models import Scheme
+from appraisal.selectors import indicator_breakdown
 from orgs.access import has_role, institution_get_for_user, institutions_visible_to
 from orgs.models import Role
 from orgs.views import role_required
@@ -72,6 +73,10 @@ def portal(request, year, code):
         "scheme": scheme,
         "p": data,
         "sees_overview": has_role(request.user, *OVERVIEW_ROLES),
+        # The drill-down per indicator (each scorer's part of an average or weighted one).
+        "breakdown": indicator_breakdown(scheme=scheme, institution=institution)
+        if data.result is not None
+        else [],
     }
     return render(request, "dashboard/portal.html", context)
 

@@ -9,16 +9,17 @@ from orgs.models import Role
 
 # The roles for which appraisal.access ever returns something; the others would only ever see an
 # empty list, so they are told 403, like a scorer asking for employee data.
-ROLES_READING_ENTRIES = (Role.HR, Role.AUDITOR, Role.SCORER, Role.HEAD)
-ROLES_READING_TARGETS = (Role.HR, Role.AUDITOR, Role.SCORER, Role.HEAD)
-ROLES_READING_RESULTS = (Role.HR, Role.AUDITOR, Role.SCORER, Role.HEAD, Role.PAYROLL)
-# Who records points (ledger_entry_create): HR, scorers, heads (self-assessment).
-ROLES_WRITING_ENTRIES = (Role.HR, Role.SCORER, Role.HEAD)
+ROLES_READING_ENTRIES = (Role.HR, Role.AUDITOR, Role.SCORER, Role.HEAD, Role.LEADER)
+ROLES_READING_TARGETS = (Role.HR, Role.AUDITOR, Role.SCORER, Role.HEAD, Role.LEADER)
+ROLES_READING_RESULTS = (Role.HR, Role.AUDITOR, Role.SCORER, Role.HEAD, Role.PAYROLL, Role.LEADER)
+# Who records points (ledger_entry_create): HR, scorers, leaders (the indicators they are named
+# on), heads (self-assessment).
+ROLES_WRITING_ENTRIES = (Role.HR, Role.SCORER, Role.HEAD, Role.LEADER)
 # Who writes targets (target_save): HR, and scorers report actual values.
 ROLES_WRITING_TARGETS = (Role.HR, Role.SCORER)
 # Appeals: read as the entries they are on; submitted by heads (appeal_submit), answered by HR
 # and scorers (appeal_answer decides which appeals).
-ROLES_READING_APPEALS = (Role.HR, Role.AUDITOR, Role.SCORER, Role.HEAD)
+ROLES_READING_APPEALS = (Role.HR, Role.AUDITOR, Role.SCORER, Role.HEAD, Role.LEADER)
 ROLES_SUBMITTING_APPEALS = (Role.HEAD,)
 ROLES_ANSWERING_APPEALS = (Role.HR, Role.SCORER)
 

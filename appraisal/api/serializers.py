@@ -23,9 +23,9 @@ from appraisal.models import (
     Target,
 )
 from appraisal.scoring_forms import validate_evidence
-from appraisal.services import SCHEME_SETTINGS, TRANSITIONS
+from appraisal.services import SCHEME_OPTIONS, SCHEME_SETTINGS, TRANSITIONS, ScorerSpec
 from orgs.access import institutions_visible_to
-from orgs.models import Institution, ScoringDepartment
+from orgs.models import Institution, Role, ScoringDepartment, User
 
 # The service validates uniqueness (year, indicator code) with one wording; the serializer's copies
 # of those checks would only run them twice.
@@ -43,7 +43,7 @@ class EntryStatus:
     """Whether an entry counts towards the results (appraisal.recompute.COUNTED)."""
 
     COUNTED = "counted"
-    PENDING = "pending"  # a bonus or veto proposal waiting for HR
+    PENDING = "pending"  # a bonus or veto proposal, or points under review (待复核), waiting for HR
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"  # a pending proposal taken back (reversed) before HR decided
     CHOICES = [
@@ -65,11 +65,13 @@ SETTING_BOUNDS = {name: {"min_value": Decimal("0")} for name in SCHEME_SETTINGS}
 
 
 class SchemeSettingsSerializer(serializers.ModelSerializer):
-    """The settings HR may change while the year is a draft (PATCH)."""
+    """The settings HR may change (PATCH): the points settings while the year is a draft; the
+    options (评分需复核 per part, reports to the head first, the half-years' deadlines) until it
+    is published (services.scheme_update)."""
 
     class Meta:
         model = Scheme
-        fields = list(SCHEME_SETTINGS)
+        fields = [*SCHEME_SETTINGS, *SCHEME_OPTIONS]
         extra_kwargs = SETTING_BOUNDS
 
 
@@ -78,7 +80,7 @@ class SchemeCreateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Scheme
-        fields = ["year", *SCHEME_SETTINGS]
+        fields = ["year", *SCHEME_SETTINGS, *SCHEME_OPTIONS]
         extra_kwargs = {"year": SERVICE_VALIDATED} | {
             name: bounds | {"required": False} for name, bounds in SETTING_BOUNDS.items()
         }
@@ -107,6 +109,7 @@ class SchemeSerializer(serializers.ModelSerializer):
             "status",
             "status_label",
             *SCHEME_SETTINGS,
+            *SCHEME_OPTIONS,
             "created_at",
             "results_computed_at",
             "results_stale",
@@ -136,6 +139,43 @@ class SchemeCheckSerializer(serializers.Serializer):
 # --- Indicators and targets ----------------------------------------------------------------------
 
 
+class ScorerSerializer(serializers.Serializer):
+    """One of an indicator's several scorers: a department (its code) or a leader (their
+    username), and a weight for a weighted average (a string such as "0.5", else null)."""
+
+    department = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=ScoringDepartment.objects.all(),
+        allow_null=True,
+        required=False,
+        default=None,
+    )
+    leader = serializers.SlugRelatedField(
+        slug_field="username",
+        queryset=User.objects.filter(role=Role.LEADER),
+        allow_null=True,
+        required=False,
+        default=None,
+        help_text=_("Username of a leader (领导) account."),
+    )
+    weight = serializers.DecimalField(
+        max_digits=5, decimal_places=4, allow_null=True, required=False, default=None
+    )
+
+    def to_representation(self, row):
+        return {
+            "department": row.department.code if row.department_id else None,
+            "leader": row.leader.username if row.leader_id else None,
+            "weight": None if row.weight is None else _plain(row.weight),
+        }
+
+
+def _plain(value: Decimal) -> str:
+    """0.5000 → "0.5", 1.0000 → "1"."""
+    text = format(value.normalize(), "f")
+    return text
+
+
 class IndicatorSerializer(serializers.ModelSerializer):
     year = serializers.SlugRelatedField(
         source="scheme", slug_field="year", queryset=Scheme.objects.all()
@@ -155,6 +195,14 @@ class IndicatorSerializer(serializers.ModelSerializer):
     )
     part_label = serializers.CharField(source="get_part_display", read_only=True)
     method_label = serializers.CharField(source="get_method_display", read_only=True)
+    scorers = ScorerSerializer(
+        many=True,
+        required=False,
+        help_text=_(
+            "Its several scorers (empty: its department alone). HR may change them and "
+            "`aggregation` until the year is published (services.indicator_scorers_set)."
+        ),
+    )
 
     class Meta:
         model = Indicator
@@ -174,6 +222,8 @@ class IndicatorSerializer(serializers.ModelSerializer):
             "applies_to_all",
             "institutions",
             "sort_order",
+            "aggregation",
+            "scorers",
         ]
         # Code format and uniqueness in the year are checked by the service (full_clean).
         extra_kwargs = {"code": SERVICE_VALIDATED}
@@ -259,6 +309,12 @@ class EntrySerializer(serializers.ModelSerializer):
     indicator = serializers.CharField(source="indicator.code", read_only=True, allow_null=True)
     indicator_name = serializers.CharField(source="indicator.name", read_only=True, allow_null=True)
     department = serializers.CharField(source="department.code", read_only=True, allow_null=True)
+    leader = serializers.CharField(
+        source="leader.username",
+        read_only=True,
+        allow_null=True,
+        help_text=_("The leader whose part of the indicator this is (then no department)."),
+    )
     created_by = serializers.CharField(source="created_by.username", read_only=True)
     status = serializers.ChoiceField(choices=EntryStatus.CHOICES, read_only=True)
     reversed_by = serializers.IntegerField(
@@ -291,6 +347,7 @@ class EntrySerializer(serializers.ModelSerializer):
             "reversed_by",
             "evidence_url",
             "department",
+            "leader",
             "created_by",
             "created_at",
             "source",
@@ -369,7 +426,17 @@ class EntryReverseSerializer(serializers.Serializer):
 
 class EntryDecideSerializer(serializers.Serializer):
     approved = FormSafeBooleanField()
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("Why; required to reject indicator points under review (评分复核)."),
+    )
+
+
+def scorer_specs(rows) -> list[ScorerSpec]:
+    """The service's ScorerSpec of each validated ScorerSerializer row."""
+    return [ScorerSpec(r.get("department"), r.get("leader"), r.get("weight")) for r in rows]
 
 
 # --- Results -------------------------------------------------------------------------------------

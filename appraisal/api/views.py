@@ -7,7 +7,7 @@ decided, never updated or deleted (405)."""
 import django_filters
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, F, Prefetch, Q, Value, When
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,7 +23,7 @@ from rest_framework.response import Response
 
 from appraisal import access, selectors, services
 from appraisal.filters import ENTRY_ORDERING, AppealFilterSet, ResultFilterSet, SortingFilter
-from appraisal.models import Indicator, LedgerEntry, Part, Period, Target
+from appraisal.models import Indicator, IndicatorScorer, LedgerEntry, Part, Period, Target
 from appraisal.tasks import recompute_request
 from orgs.api.permissions import ReadOnlyUnlessHR
 from orgs.api.views import drf_validation_error
@@ -54,6 +54,7 @@ from .serializers import (
     SchemeSettingsSerializer,
     SchemeTransitionSerializer,
     TargetSerializer,
+    scorer_specs,
 )
 
 # --- Schemes -------------------------------------------------------------------------------------
@@ -185,7 +186,13 @@ class IndicatorViewSet(
         return (
             Indicator.objects.filter(scheme__in=access.schemes_visible_to(self.request.user))
             .select_related("scheme", "department")
-            .prefetch_related("institutions")
+            .prefetch_related(
+                "institutions",
+                Prefetch(
+                    "scorers",
+                    queryset=IndicatorScorer.objects.select_related("department", "leader"),
+                ),
+            )
             .order_by("-scheme__year", "part", "sort_order", "code")
         )
 
@@ -197,14 +204,28 @@ class IndicatorViewSet(
                 DjangoValidationError({"year": _("An indicator stays in its year.")})
             )
         institutions = data.pop("institutions", None)
+        aggregation = data.pop("aggregation", None)
+        scorers = data.pop("scorers", None)
+        scorers = scorer_specs(scorers) if scorers is not None else None
         try:
-            indicator = services.indicator_save(
-                actor=self.request.user,
-                scheme=scheme,
-                indicator=indicator,
-                institutions=institutions,
-                **data,
-            )
+            if indicator is not None and not data and institutions is None:
+                # Only the scorers and their rule: these change until the year is published.
+                services.indicator_scorers_set(
+                    actor=self.request.user,
+                    indicator=indicator,
+                    aggregation=aggregation or indicator.aggregation,
+                    scorers=scorers if scorers is not None else services.scorer_specs_of(indicator),
+                )
+            else:
+                indicator = services.indicator_save(
+                    actor=self.request.user,
+                    scheme=scheme,
+                    indicator=indicator,
+                    institutions=institutions,
+                    aggregation=aggregation,
+                    scorers=scorers,
+                    **data,
+                )
         except DjangoValidationError as e:
             raise drf_validation_error(e) from e
         serializer.instance = self.get_queryset().get(pk=indicator.pk)
@@ -389,6 +410,7 @@ class EntryViewSet(
                 "institution",
                 "indicator",
                 "department",
+                "leader",
                 "created_by",
                 "decision__decided_by",
             )
@@ -454,7 +476,9 @@ class EntryViewSet(
     @extend_schema(request=EntryDecideSerializer, responses=EntrySerializer)
     @action(detail=True, methods=["post"], permission_classes=[IsHR])
     def decide(self, request, pk=None, **kwargs):
-        """HR approves or rejects a bonus or veto proposal, once."""
+        """HR approves or rejects a bonus or veto proposal, or reviews indicator points entered
+        where the scheme says scoring needs review (评分复核: rejecting them needs a `note`);
+        once."""
         entry = self.get_object()
         serializer = EntryDecideSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -5,7 +5,7 @@ orgs.access, reads through appraisal.selectors."""
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -94,22 +94,31 @@ def rankings_recompute(request, year):
     return redirect("appraisal:rankings", year=scheme.year)
 
 
-@role_required(Role.HEAD, Role.PAYROLL)
+@role_required(Role.HEAD, Role.PAYROLL, Role.LEADER)
 def my_results(request, year):
     """A head's own result and ledger. A payroll officer sees the result of an institution
-    bound to them (?institution=CODE; the first of theirs without it)."""
+    bound to them, a leader (领导) that of one of their 联系单位 (?institution=CODE; the first
+    of theirs without it), each with the per-indicator drill-down (selectors.indicator_breakdown:
+    every scorer's part of an average or weighted indicator)."""
     scheme = access.scheme_get_for_user(request.user, year=year)
     code = request.GET.get("institution")
-    if code:
+    mine = _institutions_of(request.user)
+    if code and user_role(request.user) == Role.LEADER:
+        institution = get_object_or_404(mine, code=code)
+    elif code:
         institution = institution_get_for_user(request.user, code=code)
     else:
-        institution = institutions_visible_to(request.user).select_related("group").first()
+        institution = mine.select_related("group").first()
     context = {"scheme": scheme, "institution": institution, "own": None, "page_obj": None}
     if institution is not None:
         context["own"] = selectors.own_result(
             user=request.user, scheme=scheme, institution=institution
         )
         context["state"] = selectors.results_state(scheme)
+        if context["own"].result is not None and scheme.status != Scheme.Status.DRAFT:
+            context["breakdown"] = selectors.indicator_breakdown(
+                scheme=scheme, institution=institution
+            )
         if user_role(request.user) == Role.HEAD:
             entries = selectors.ledger_list(user=request.user, scheme=scheme).filter(
                 institution=institution
@@ -119,8 +128,16 @@ def my_results(request, year):
             context["page_obj"] = page
             context["querystring"] = f"institution={institution.code}" if code else ""
         else:
-            context["institutions"] = institutions_visible_to(request.user).order_by("code")
+            context["institutions"] = mine.order_by("code")
     return render(request, "appraisal/my_results.html", context)
+
+
+def _institutions_of(user):
+    """The institutions whose result the page shows: a leader's 联系单位, otherwise those the
+    user sees (a head's own, a payroll officer's bound ones)."""
+    if user_role(user) == Role.LEADER:
+        return user.contact_institutions.all()
+    return institutions_visible_to(user)
 
 
 @role_required()

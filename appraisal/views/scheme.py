@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -39,8 +39,20 @@ from ..forms import (
     SchemeSettingsForm,
     TargetForm,
     TransitionForm,
+    scorer_formset,
 )
-from ..models import HalfYear, Indicator, Method, Part, Result, ResultSet, Scheme, Target
+from ..models import (
+    HalfYear,
+    Indicator,
+    IndicatorScorer,
+    LedgerEntry,
+    Method,
+    Part,
+    Result,
+    ResultSet,
+    Scheme,
+    Target,
+)
 from ..recompute import result_set_is_stale
 from ..tasks import recompute_pending
 
@@ -116,6 +128,7 @@ def _parts(scheme: Scheme, indicators: list[Indicator]) -> list[dict]:
                 "total": sum((i.max_points for i in items), start=Decimal(0)),
                 "for_all": for_all,
                 "differentiated": any(not i.applies_to_all for i in items),
+                "review": scheme.review_required(part.value),
             }
         )
     return parts
@@ -159,7 +172,11 @@ def _scheme_detail_page(request, scheme: Scheme, transition_form, failed_action=
     is_hr = transition_form is not None
     indicators = list(
         scheme.indicators.select_related("department").prefetch_related(
-            Prefetch("institutions", queryset=Institution.objects.order_by("code").only("code"))
+            Prefetch("institutions", queryset=Institution.objects.order_by("code").only("code")),
+            Prefetch(
+                "scorers",
+                queryset=IndicatorScorer.objects.select_related("department", "leader"),
+            ),
         )
     )
     result_set = None
@@ -214,6 +231,9 @@ def scheme_settings(request, year):
 @role_required(Role.HR)
 @require_http_methods(["GET", "POST"])
 def indicator_edit(request, year, pk=None):
+    """An indicator and its several scorers (几人评分). In a draft everything changes together;
+    once the year is open only the scorers and their rule change (until it is published), the
+    other fields are shown read-only. A post without the scorers' rows leaves them as they are."""
     scheme = scheme_get_for_user(request.user, year=year)
     indicator = (
         get_object_or_404(scheme.indicators.prefetch_related("institutions"), pk=pk)
@@ -221,21 +241,54 @@ def indicator_edit(request, year, pk=None):
         else None
     )
     title_code = indicator.code if indicator else None
-    form = IndicatorForm(request.POST or None, indicator=indicator)
-    if request.method == "POST" and form.is_valid():
+    posted = request.POST or None
+    form = IndicatorForm(posted, indicator=indicator)
+    scorers_only = indicator is not None and scheme.status != Scheme.Status.DRAFT
+    if scorers_only:
+        for name, field in form.fields.items():
+            field.disabled = name != "aggregation"
+    with_scorers = posted is None or "scorers-TOTAL_FORMS" in request.POST
+    formset = scorer_formset(posted if with_scorers else None, indicator=indicator)
+    if request.method == "POST" and form.is_valid() and (not with_scorers or formset.is_valid()):
+        aggregation = form.cleaned_data.get("aggregation") or None
+        specs = formset.specs() if with_scorers else None
         try:
-            indicator = services.indicator_save(
-                actor=request.user,
-                scheme=scheme,
-                indicator=indicator,
-                institutions=list(form.cleaned_data["institutions"]),
-                **form.indicator_fields(),
-            )
+            if scorers_only and with_scorers:
+                services.indicator_scorers_set(
+                    actor=request.user,
+                    indicator=indicator,
+                    aggregation=aggregation or indicator.aggregation,
+                    scorers=specs,
+                )
+            else:
+                indicator = services.indicator_save(
+                    actor=request.user,
+                    scheme=scheme,
+                    indicator=indicator,
+                    institutions=list(form.cleaned_data["institutions"]),
+                    aggregation=aggregation,
+                    scorers=specs,
+                    **form.indicator_fields(),
+                )
             messages.success(request, _("Indicator %(code)s saved.") % {"code": indicator.code})
             return redirect("appraisal:scheme_detail", year=scheme.year)
         except ValidationError as e:
-            apply_errors(form, e)
-    context = {"scheme": scheme, "form": form, "title_code": title_code}
+            rest = e
+            if hasattr(e, "error_dict"):
+                errors = e.message_dict
+                for problem in errors.pop("scorers", []):
+                    formset.non_form_errors().append(problem)
+                rest = ValidationError(errors) if errors else None
+            if rest is not None:
+                apply_errors(form, rest)
+    context = {
+        "scheme": scheme,
+        "form": form,
+        "formset": formset,
+        "title_code": title_code,
+        "scorers_only": scorers_only,
+        "can_save": scheme.status == Scheme.Status.DRAFT or (scorers_only and not scheme.is_locked),
+    }
     return render(request, "appraisal/scheme_indicator_form.html", context)
 
 
@@ -381,17 +434,30 @@ def scheme_targets(request, year):
 @role_required(Role.HR)
 @require_http_methods(["GET", "POST"])
 def approvals(request):
-    """Bonus and veto proposals waiting for HR, each with what approving it would do (its
-    institution's bonus or veto deductions after it). Approving or rejecting goes through a
-    confirm dialog; rejecting asks for the reason, which the audit trail and the decision keep."""
+    """Two tabs. Bonus and veto proposals waiting for HR, each with what approving it would do
+    (its institution's bonus or veto deductions after it); with `?show=reviews`, the indicator
+    points waiting for HR's review (评分复核), each with the points counted so far on the same
+    indicator. Approving or rejecting goes through a confirm dialog; rejecting asks for the
+    reason, which the audit trail and the decision keep."""
     if request.method == "POST":
         return _decide(request)
-    filterset = ProposalFilterSet(
-        request.GET or None, queryset=selectors.proposals_pending(user=request.user)
-    )
+    reviews = request.GET.get("show") == "reviews"
+    proposals = selectors.proposals_pending(user=request.user)
+    waiting = selectors.reviews_pending(user=request.user)
+    filterset = ProposalFilterSet(request.GET or None, queryset=waiting if reviews else proposals)
     page = Paginator(filterset.qs, APPROVALS_PER_PAGE).get_page(request.GET.get("page"))
-    page.object_list = selectors.with_effects(page.object_list)
-    return render(request, "appraisal/approvals.html", {"page_obj": page, "filter": filterset})
+    if not reviews:
+        page.object_list = selectors.with_effects(page.object_list)
+    # The other tab's count, for its label (one query).
+    other = (proposals if reviews else waiting).count()
+    context = {
+        "page_obj": page,
+        "filter": filterset,
+        "show": "reviews" if reviews else "proposals",
+        "proposals_count": other if reviews else page.paginator.count,
+        "reviews_count": page.paginator.count if reviews else other,
+    }
+    return render(request, "appraisal/approvals.html", context)
 
 
 def _decide(request):
@@ -401,6 +467,7 @@ def _decide(request):
         return redirect("appraisal:approvals")
     entry = entry_get_for_user(request.user, pk=form.cleaned_data["entry"])
     approved = form.cleaned_data["decision"] == "approve"
+    request.approvals_tab = "reviews" if entry.kind == LedgerEntry.Kind.INDICATOR else ""
     # A rejection says why (the department that proposed it reads it); an approval may.
     return confirmation_required(reason=not approved)(_decide_confirmed)(request, entry, approved)
 
@@ -413,8 +480,17 @@ def _decide_confirmed(request, entry, approved: bool):
     except ValidationError as e:
         messages.error(request, " ".join(e.messages))
     else:
-        done = _("Proposal #%(id)s approved.") if approved else _("Proposal #%(id)s rejected.")
+        if request.approvals_tab:
+            done = (
+                _("Entry #%(id)s reviewed: it counts.")
+                if approved
+                else _("Entry #%(id)s rejected: it never counts.")
+            )
+        else:
+            done = _("Proposal #%(id)s approved.") if approved else _("Proposal #%(id)s rejected.")
         messages.success(request, done % {"id": entry.pk})
+    if request.approvals_tab:
+        return redirect(reverse("appraisal:approvals") + "?show=reviews")
     return redirect("appraisal:approvals")
 
 

@@ -23,8 +23,9 @@ from ..filters import GridRowFilterSet, LedgerFilterSet, ordering_terms
 from ..scoring_forms import EntryForm, GridFilterForm
 
 ENTRIES_PER_PAGE = 50
-LEDGER_ROLES = (Role.HR, Role.AUDITOR, Role.SCORER, Role.HEAD)
-ENTERING_ROLES = (Role.HR, Role.SCORER, Role.HEAD)
+LEDGER_ROLES = (Role.HR, Role.AUDITOR, Role.SCORER, Role.HEAD, Role.LEADER)
+# A leader (领导) enters points on the indicators they are named on (IndicatorScorer).
+ENTERING_ROLES = (Role.HR, Role.SCORER, Role.HEAD, Role.LEADER)
 PREFILL = ("institution", "kind", "indicator", "period")
 
 
@@ -39,7 +40,7 @@ def _querystring_without_page(request) -> str:
     return params.urlencode()
 
 
-@role_required(Role.HR, Role.SCORER)
+@role_required(Role.HR, Role.SCORER, Role.LEADER)
 def scoring_grid(request, year):
     scheme = access.scheme_get_for_user(request.user, year=year)
     form = GridFilterForm(request.GET or None, user=request.user, scheme=scheme)
