@@ -70,7 +70,7 @@ def test_contact_b_sees_nothing_of_a(world, a_report, client_for):
 
 
 def test_who_reads_what(world, a_report, client_for):
-    report, b3 = a_report.report, a_report.b3
+    report = a_report.report
     # HR, the auditor, A's head and contact person, and the leader of A read it.
     for persona in ("hr", "auditor", "head_a", "contact_a", "leader"):
         assert client_for(persona).get(url("report_detail", report.pk)).status_code == 200, persona
