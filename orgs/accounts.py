@@ -39,7 +39,8 @@ ACCOUNT_FIELDS = (
 
 def _state(user: User) -> dict:
     return snapshot(user, ACCOUNT_FIELDS) | {
-        "payroll_institutions": sorted(user.payroll_institutions.values_list("pk", flat=True))
+        "payroll_institutions": sorted(user.payroll_institutions.values_list("pk", flat=True)),
+        "contact_institutions": sorted(user.contact_institutions.values_list("pk", flat=True)),
     }
 
 
@@ -62,6 +63,11 @@ def _check(actor: User, user: User | None, fields: dict) -> None:
     department = fields.get("scoring_department", user.scoring_department if user else None)
     if role == Role.SCORER and department is None:
         errors["scoring_department"] = _("A scorer needs a scoring department.")
+    institution = fields.get("institution", user.institution if user else None)
+    if role == Role.CONTACT and institution is None:
+        errors["institution"] = _(
+            "A contact person is an account of an institution: choose its 所属机构."
+        )
     if errors:
         raise ValidationError(errors)
 
@@ -87,6 +93,7 @@ def account_create(
     actor: User,
     password: str,
     payroll_institutions: Iterable[Institution] = (),
+    contact_institutions: Iterable[Institution] = (),
     **fields,
 ) -> User:
     """A new account with a temporary password (changed at its first sign-in)."""
@@ -104,6 +111,8 @@ def account_create(
     user.save()
     if fields.get("role") == Role.PAYROLL:
         user.payroll_institutions.set(payroll_institutions)
+    if fields.get("role") == Role.LEADER:
+        user.contact_institutions.set(contact_institutions)
     audit_record(actor=actor, action="user.create", obj=user, after=_state(user))
     role_change_record(actor=actor, user=user, before_role="")
     return user
@@ -115,6 +124,7 @@ def account_update(
     actor: User,
     user: User,
     payroll_institutions: Iterable[Institution] | None = None,
+    contact_institutions: Iterable[Institution] | None = None,
     **fields,
 ) -> User:
     unknown = set(fields) - set(ACCOUNT_FIELDS)
@@ -134,6 +144,15 @@ def account_update(
         user.payroll_institutions.clear()
     elif payroll_institutions is not None:
         user.payroll_institutions.set(payroll_institutions)
+    if user.role != Role.LEADER:
+        user.contact_institutions.clear()
+    elif contact_institutions is not None:
+        user.contact_institutions.set(contact_institutions)
+    # A contact person moved to another institution, or given another role, is no longer the
+    # contact person of the old one (orgs.services.contact_person_end).
+    from .services import contact_persons_end_for
+
+    contact_persons_end_for(actor=actor, user=user)
     after = _state(user)
     if after != before:
         audit_record(actor=actor, action="user.update", obj=user, before=before, after=after)

@@ -23,6 +23,8 @@ ACTION_LABELS = {
     "user.create": _("Account created"),
     "user.update": _("Account changed"),
     "user.delete": _("Account deleted"),
+    "contact.name": _("Contact person named"),  # 指定考核联络员
+    "contact.end": _("Contact person's naming ended"),
     # sign-ins, passwords, second factor, 三员 (orgs.accounts, orgs.mfa, orgs.security_admin)
     "auth.login": _("Signed in"),
     "auth.logout": _("Signed out"),

@@ -71,3 +71,25 @@ class ImportForm(forms.Form):
         label=_("Workbook (.xlsx)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
     )
+
+
+class ContactPersonForm(forms.Form):
+    """Name a contact person (考核联络员) of one institution: one of its contact-person accounts,
+    linked to one of its employees where the person is one."""
+
+    user = forms.ModelChoiceField(queryset=None, label=_("Account"))
+    employee = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        label=_("Employee"),
+        help_text=_("The employee record of the person, where they are one."),
+    )
+    phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
+
+    def __init__(self, *args, institution, candidates, employees, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.institution = institution
+        self.fields["user"].queryset = candidates
+        self.fields["user"].label_from_instance = lambda u: f"{u.get_full_name()} ({u.username})"
+        self.fields["employee"].queryset = employees
+        self.fields["employee"].label_from_instance = lambda e: f"{e.name} ({e.staff_number})"

@@ -80,6 +80,14 @@ class AccountForm(forms.ModelForm):
         widget=forms.SelectMultiple(attrs={"size": 8}),
     )
 
+    contact_institutions = forms.ModelMultipleChoiceField(
+        queryset=Institution.objects.only("code", "name").order_by("code"),
+        required=False,
+        label=_("Contact institutions"),
+        help_text=_("Only for a leader: their 联系单位, whose results and entries they read."),
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+    )
+
     class Meta:
         model = User
         fields = [
@@ -92,7 +100,8 @@ class AccountForm(forms.ModelForm):
             ),
             "scoring_department": _("Only for a scorer, who must have one."),
             "institution": _(
-                "所属机构: the institution whose staff the account is (letters one level down)."
+                "所属机构: the institution whose staff the account is (letters one level down). "
+                "A contact person must have one; HR or the head then names them."
             ),
         }
 
@@ -104,6 +113,9 @@ class AccountForm(forms.ModelForm):
         if self.instance.pk:
             self.fields["payroll_institutions"].initial = list(
                 self.instance.payroll_institutions.values_list("pk", flat=True)
+            )
+            self.fields["contact_institutions"].initial = list(
+                self.instance.contact_institutions.values_list("pk", flat=True)
             )
             self.fields["username"].disabled = True
 

@@ -24,6 +24,7 @@ HR, SCORER, HEAD, ACCEPTANCE, PAYROLL, AUDITOR = (
     Role.PAYROLL,
     Role.AUDITOR,
 )
+LEADER, CONTACT = Role.LEADER, Role.CONTACT
 SYSADMIN, SECADMIN, AUDITADMIN = Role.SYSADMIN, Role.SECADMIN, Role.AUDITADMIN  # 三员
 # Every business role; the three administrators have the 系统 items of their own only.
 EVERY_ROLE = frozenset(str(r) for r in BUSINESS_ROLES)
@@ -69,13 +70,14 @@ GROUPS: tuple[Group, ...] = (
                  testid="nav-portal", icon="dashboard", pages=("dashboard:portal",)),
             Item("schemes", _("Appraisal schemes"), "appraisal:scheme_list", EVERY_ROLE,
                  icon="list-check"),
-            Item("scoring", _("Scoring"), "appraisal:latest", _roles(HR, SCORER),
+            Item("scoring", _("Scoring"), "appraisal:latest", _roles(HR, SCORER, LEADER),
                  args=("scoring",), icon="pencil",
                  pages=("appraisal:scoring_grid", "appraisal:entry_create")),
             Item("reporting", _("Data reporting"), "reporting:report_list",
                  _roles(HR, SCORER, HEAD, AUDITOR, Role.LEADER, Role.CONTACT), icon="file-text",
                  pages=("reporting:report_detail", "reporting:item_detail", "reporting:queue")),
-            Item("ledger", _("Ledger"), "appraisal:latest", _roles(HR, SCORER, AUDITOR, HEAD),
+            Item("ledger", _("Ledger"), "appraisal:latest",
+                 _roles(HR, SCORER, AUDITOR, HEAD, LEADER),
                  args=("ledger",), icon="notebook",
                  pages=("appraisal:ledger", "appraisal:entry_reverse", "appraisal:evidence")),
             Item("rankings", _("Rankings"), "appraisal:latest", _roles(HR, SCORER, AUDITOR),
@@ -240,3 +242,13 @@ def active_key(home: MenuItem | None, groups: list[MenuGroup], path: str, url_na
         default=None,
     )
     return best.key if best else ""
+
+
+def url_of(key: str) -> str:
+    """The address of the menu item `key`, or "" (no such item, or its app is not installed)."""
+    for group in GROUPS:
+        for item in group.items:
+            if item.key == key:
+                menu = _menu_item(item)
+                return menu.url if menu else ""
+    return ""

@@ -179,6 +179,19 @@ def institution_head(institution: Institution) -> list[User]:
     return [head] if head is not None and head.role == Role.HEAD else []
 
 
+def institution_contacts(institution_id: int):
+    """The contact persons (考核联络员) currently named for an institution (ContactPerson)."""
+    return (
+        active_users()
+        .filter(
+            role=Role.CONTACT,
+            contact_namings__institution_id=institution_id,
+            contact_namings__ended_at__isnull=True,
+        )
+        .order_by("pk")
+    )
+
+
 def payroll_officers(institution_id: int):
     """The payroll officers bound to an institution."""
     return (

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_account, views_notifications, views_system
+from . import views, views_account, views_contacts, views_notifications, views_system
 
 app_name = "orgs"
 
@@ -21,6 +21,12 @@ urlpatterns = [
         views.institution_employees_export,
         name="institution_employees_export",
     ),
+    path(
+        "institutions/<str:code>/contacts/",
+        views_contacts.institution_contacts,
+        name="institution_contacts",
+    ),
+    path("contacts/<int:pk>/end/", views_contacts.contact_end, name="contact_end"),
     path("groups/", views.group_list, name="group_list"),
     path("groups/new/", views.group_edit, name="group_create"),
     path("groups/<int:pk>/edit/", views.group_edit, name="group_edit"),

@@ -95,6 +95,15 @@ def home(request):
         )
     elif role == Role.SCORER:
         context["department"] = user.scoring_department
+    elif role == Role.LEADER:
+        context["institutions"] = list(
+            user.contact_institutions.select_related("group", "head").order_by("code")
+        )
+    elif role == Role.CONTACT:
+        context["institution"] = (
+            access.institutions_visible_to(user).select_related("group", "head").first()
+        )
+        context["reporting_url"] = navigation.url_of("reporting")
     elif role == Role.PAYROLL:
         context["institutions"] = selectors.institution_list(user=user)
     elif role in (Role.HR, Role.AUDITOR):
@@ -167,6 +176,11 @@ def institution_detail(request, code):
         "institution": institution,
         "employee_counts": counts,
         "show_employees": access.can_view_employees(request.user),
+        "contacts": list(
+            institution.contact_persons.filter(ended_at__isnull=True)
+            .select_related("user")
+            .order_by("named_at", "id")
+        ),
     }
     return render(request, "orgs/institution_detail.html", context)
 

@@ -39,7 +39,10 @@ def _querystring_without_page(request) -> str:
 def account_list(request):
     queryset = (
         User.objects.select_related("scoring_department", "institution", "headed_institution")
-        .annotate(payroll_count=Count("payroll_institutions", distinct=True))
+        .annotate(
+            payroll_count=Count("payroll_institutions", distinct=True),
+            contact_count=Count("contact_institutions", distinct=True),
+        )
         .order_by("username", "pk")
     )
     filterset = AccountFilterSet(request.GET or None, queryset=queryset)
@@ -68,12 +71,14 @@ def account_edit(request, pk=None):
     form = form_class(request.POST or None, instance=user)
     if request.method == "POST" and form.is_valid():
         institutions = form.cleaned_data["payroll_institutions"]
+        contact_institutions = form.cleaned_data["contact_institutions"]
         try:
             if user is None:
                 user = accounts.account_create(
                     actor=request.user,
                     password=form.cleaned_data["password1"],
                     payroll_institutions=institutions,
+                    contact_institutions=contact_institutions,
                     **form.account_fields(),
                 )
                 messages.success(request, _("Account %(name)s created.") % {"name": user})
@@ -82,6 +87,7 @@ def account_edit(request, pk=None):
                     actor=request.user,
                     user=user,
                     payroll_institutions=institutions,
+                    contact_institutions=contact_institutions,
                     **form.account_fields(),
                 )
                 messages.success(request, _("Account %(name)s saved.") % {"name": user})

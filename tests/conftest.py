@@ -9,7 +9,7 @@ import sys
 import pytest
 from django.test import Client
 
-from orgs.models import Role
+from orgs.models import ContactPerson, Role
 
 from .factories import (
     PASSWORD,
@@ -92,7 +92,19 @@ def build_world():
         "sysadmin": UserFactory(username="sysadmin", role=Role.SYSADMIN),
         "secadmin": UserFactory(username="secadmin", role=Role.SECADMIN),
         "auditadmin": UserFactory(username="auditadmin", role=Role.AUDITADMIN),
+        # Issue 17: a leader (领导) whose 联系单位 is A01; the contact persons (考核联络员) of A01
+        # and of B01, named by HR.
+        "leader": UserFactory(username="leader", name="王局长", role=Role.LEADER),
+        "contact_a": UserFactory(
+            username="contact_a", name="甲联络员", role=Role.CONTACT, institution=inst_a
+        ),
+        "contact_b": UserFactory(
+            username="contact_b", name="乙联络员", role=Role.CONTACT, institution=inst_b
+        ),
     }
+    users["leader"].contact_institutions.add(inst_a)
+    for key, inst in (("contact_a", inst_a), ("contact_b", inst_b)):
+        ContactPerson.objects.create(institution=inst, user=users[key], named_by=users["hr"])
     return type(
         "World",
         (),

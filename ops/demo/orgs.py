@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from orgs.models import (
     AssessmentGroup,
+    ContactPerson,
     Employee,
     GroupPrize,
     Institution,
@@ -103,6 +104,11 @@ DEMO_ACCOUNTS = [
     ("acceptance", "陈洋", Role.ACCEPTANCE),
     ("payroll", "杨丽", Role.PAYROLL),
     ("auditor", "赵刚", Role.AUDITOR),
+    # 局领导班子成员: scores 执行力建设 with the departments; 联系单位 JG001–JG004.
+    ("leader", "郑国华", Role.LEADER),
+    # 考核联络员 of JG001 (head's) and JG002 (head2's), named by HR: they report the figures.
+    ("contact", "何晓琳", Role.CONTACT),
+    ("contact2", "马骏", Role.CONTACT),
     # 三员 (等保 2.0): accounts and roles, security, the audit trail; no business data.
     ("sysadmin", "孙立", Role.SYSADMIN),
     ("secadmin", "周安", Role.SECADMIN),
@@ -114,10 +120,20 @@ def _person_name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
 
 
-def _user(username, name, role, *, department=None, password=None) -> User:
+CONTACTS = {"contact": "JG001", "contact2": "JG002"}  # username → institution code
+LEADER_INSTITUTIONS = ["JG001", "JG002", "JG003", "JG004"]
+
+
+def _user(username, name, role, *, department=None, password=None, institution=None) -> User:
     user, created = User.objects.update_or_create(
         username=username,
-        defaults={"name": name, "role": role, "scoring_department": department, "is_active": True},
+        defaults={
+            "name": name,
+            "role": role,
+            "scoring_department": department,
+            "institution": institution,
+            "is_active": True,
+        },
     )
     if password and (created or not user.check_password(password)):
         user.set_password(password)
@@ -138,6 +154,8 @@ def seed() -> dict:
 
     accounts = {}
     for username, name, role in DEMO_ACCOUNTS:
+        if role == Role.CONTACT:
+            continue  # an account of its institution: made once the institutions are
         accounts[username] = _user(
             username,
             name,
@@ -194,12 +212,46 @@ def seed() -> dict:
     payroll.payroll_institutions.set(
         Institution.objects.filter(code__in=["JG001", "JG002", "JG003"])
     )
+    accounts["leader"].contact_institutions.set(
+        Institution.objects.filter(code__in=LEADER_INSTITUTIONS)
+    )
+    _contacts(accounts)
     return {
         "institutions": len(plan),
         "groups": len(GROUPS),
         "employees": employees,
         "users": User.objects.count(),
     }
+
+
+def _contacts(accounts: dict) -> None:
+    """The contact persons' accounts, of their institutions, named by HR (audited, like real
+    work), each linked to the employee record of the same person."""
+    from orgs.services import contact_person_name
+
+    names = {username: name for username, name, _role in DEMO_ACCOUNTS}
+    for username, code in CONTACTS.items():
+        institution = Institution.objects.get(code=code)
+        user = _user(
+            username,
+            names[username],
+            Role.CONTACT,
+            password=DEMO_PASSWORD,
+            institution=institution,
+        )
+        employee = institution.employees.order_by("staff_number")[1]  # a section chief or staff
+        if employee.name != user.name:
+            Employee.objects.filter(pk=employee.pk).update(name=user.name)
+            employee.refresh_from_db()
+        if ContactPerson.objects.filter(user=user, ended_at__isnull=True).exists():
+            continue
+        contact_person_name(
+            actor=accounts["hr"],
+            institution=institution,
+            user=user,
+            employee=employee,
+            phone=f"0571-8600{int(code[2:]):04d}",
+        )
 
 
 def _seed_employees(rng: random.Random, code: str, group_code: str | None) -> list[dict]:

@@ -12,6 +12,7 @@ from orgs.models import (
     MONEY,
     AssessmentGroup,
     AuditEvent,
+    ContactPerson,
     Employee,
     GroupPrize,
     Institution,
@@ -192,3 +193,26 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 class NotificationsMarkedSerializer(serializers.Serializer):
     marked = serializers.IntegerField(help_text=_("How many notifications were marked as read."))
+
+
+class ContactPersonSerializer(serializers.ModelSerializer):
+    """A contact person (考核联络员) of an institution: named by HR or its head (POST with
+    `username`, optionally `staff_number` and `phone`), ended with the `end` action."""
+
+    username = serializers.CharField(source="user.username")
+    name = serializers.CharField(source="user.name", read_only=True)
+    staff_number = serializers.CharField(
+        source="employee.staff_number", required=False, allow_blank=True, allow_null=True
+    )
+    institution = serializers.CharField(source="institution.code", read_only=True)
+    named_by = serializers.CharField(source="named_by.username", read_only=True)
+    ended_by = serializers.CharField(source="ended_by.username", read_only=True, default=None)
+    current = serializers.BooleanField(source="is_current", read_only=True)
+
+    class Meta:
+        model = ContactPerson
+        fields = [
+            "id", "institution", "username", "name", "staff_number", "phone", "current",
+            "named_by", "named_at", "ended_by", "ended_at",
+        ]  # fmt: skip
+        read_only_fields = ["named_at", "ended_at"]

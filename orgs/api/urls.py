@@ -11,6 +11,11 @@ router.register(
     views.InstitutionEmployeeViewSet,
     basename="institution-employee",
 )
+router.register(
+    r"institutions/(?P<institution_code>[^/.]+)/contacts",
+    views.InstitutionContactViewSet,
+    basename="institution-contact",
+)
 router.register("employees", views.EmployeeViewSet, basename="employee")
 router.register("audit", views.AuditEventViewSet, basename="audit")
 router.register("notifications", views.NotificationViewSet, basename="notification")

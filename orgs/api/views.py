@@ -4,8 +4,9 @@ reuse the filter sets of the HTML lists. Employees are read-only here: they are 
 Excel import."""
 
 import django_filters
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -21,11 +22,12 @@ from orgs.filters import (
     InstitutionFilterSet,
     NotificationFilterSet,
 )
-from orgs.models import Role
+from orgs.models import ContactPerson, Employee, Role, User
 
 from .permissions import CanViewAudit, CanViewEmployees, IsSignedIn, ReadOnlyUnlessHR
 from .serializers import (
     AuditEventSerializer,
+    ContactPersonSerializer,
     EmployeeSerializer,
     GroupSerializer,
     InstitutionSerializer,
@@ -222,6 +224,93 @@ class InstitutionEmployeeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet)
         return selectors.employee_list(
             user=self.request.user, institution=institution
         ).select_related("institution")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "institution_code",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                description=_("Code of the institution."),
+            )
+        ]
+    )
+)
+class InstitutionContactViewSet(
+    mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """The contact persons (考核联络员) of one institution, current and earlier. Anyone who sees
+    the institution reads them (an institution outside the caller's scope is 404); HR and the
+    institution's head name one (POST) and end one (`end`)."""
+
+    serializer_class = ContactPersonSerializer
+    filterset_class = None
+    pagination_class = None
+
+    def institution(self):
+        return access.institution_get_for_user(
+            self.request.user, code=self.kwargs["institution_code"]
+        )
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ContactPerson.objects.none()
+        return (
+            ContactPerson.objects.filter(institution=self.institution())
+            .select_related("institution", "user", "employee", "named_by", "ended_by")
+            .order_by("ended_at", "-named_at", "-id")
+        )
+
+    def get_object(self):
+        try:
+            return self.get_queryset().get(pk=self.kwargs["pk"])
+        except (ContactPerson.DoesNotExist, ValueError, TypeError):
+            raise Http404 from None
+
+    def create(self, request, *args, **kwargs):
+        institution = self.institution()
+        if not services.can_name_contacts(request.user, institution):
+            raise PermissionDenied
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        user = User.objects.filter(username=data["user"]["username"]).first()
+        if user is None:
+            raise serializers.ValidationError({"username": [_("No such account.")]})
+        staff_number = (data.get("employee") or {}).get("staff_number")
+        employee = None
+        if staff_number:
+            employee = Employee.objects.filter(
+                staff_number=staff_number, institution=institution
+            ).first()
+            if employee is None:
+                raise serializers.ValidationError(
+                    {"staff_number": [_("No employee of this institution has this number.")]}
+                )
+        try:
+            contact = services.contact_person_name(
+                actor=request.user,
+                institution=institution,
+                user=user,
+                employee=employee,
+                phone=data.get("phone", ""),
+            )
+        except DjangoValidationError as error:
+            raise drf_validation_error(error) from None
+        return Response(self.get_serializer(contact).data, status=201)
+
+    @extend_schema(request=None, responses=ContactPersonSerializer)
+    @action(detail=True, methods=["post"])
+    def end(self, request, pk=None, **kwargs):
+        """End the naming: the account no longer sees the institution nor reports for it."""
+        contact = self.get_object()
+        try:
+            contact = services.contact_person_end(actor=request.user, contact=contact)
+        except DjangoValidationError as error:
+            raise drf_validation_error(error) from None
+        return Response(self.get_serializer(contact).data)
 
 
 class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):

@@ -24,11 +24,13 @@ from django.core.exceptions import ImproperlyConfigured
 # parsed before the apps, and so the models, are loaded.
 ROLE_NAMES = (
     "hr", "scorer", "head", "acceptance", "payroll", "auditor",
+    "leader",  # 联系单位 are set in the app (User.contact_institutions)
+    "contact",  # 考核联络员: an account of one institution (所属机构), named in the app
     "sysadmin", "secadmin", "auditadmin",  # 三员 (orgs.access.ADMIN_ROLES)
 )  # fmt: skip
 # The roles whose scope is a scoring department or institutions, bound in the app.
 DEPARTMENT_ROLES = frozenset({"scorer"})
-INSTITUTION_ROLES = frozenset({"head", "payroll"})
+INSTITUTION_ROLES = frozenset({"head", "payroll", "contact"})
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")  # orgs.models.CODE_VALIDATOR
 _UNESCAPED_COMMA = re.compile(r"(?<!\\),")
 
@@ -122,7 +124,7 @@ def role_grant(profile: Profile, rules: Iterable[RoleRule]) -> Grant:
         return Grant(role=role, via=matching[0].group, department_code=department)
     if role in INSTITUTION_ROLES:
         institutions = codes or _unique(profile.institution_codes)
-        if role == "head":  # a head heads one institution
+        if role in ("head", "contact"):  # a head heads one institution; a contact is of one
             institutions = institutions[:1]
         return Grant(role=role, via=matching[0].group, institution_codes=institutions)
     return Grant(role=role, via=matching[0].group)

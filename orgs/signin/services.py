@@ -11,7 +11,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from orgs.models import Institution, Role, ScoringDepartment, User
-from orgs.services import SYSTEM_USERNAME, audit_record, institution_update, system_user
+from orgs.services import (
+    SYSTEM_USERNAME,
+    audit_record,
+    contact_persons_end_for,
+    institution_update,
+    system_user,
+)
 
 from .models import ExternalAccount, Source
 from .rules import Grant, Profile, RoleRule, role_grant
@@ -117,7 +123,7 @@ def _grant_settle(user: User, grant: Grant) -> tuple[str, ScoringDepartment | No
             )
             return "", None, []
         return grant.role, department, []
-    if grant.role in (Role.HEAD, Role.PAYROLL):
+    if grant.role in (Role.HEAD, Role.PAYROLL, Role.CONTACT):
         found = {i.code: i for i in Institution.objects.filter(code__in=grant.institution_codes)}
         unknown = [code for code in grant.institution_codes if code not in found]
         if unknown:
@@ -158,7 +164,14 @@ def _role_apply(user: User, grant: Grant) -> None:
         institution_update(actor=actor, institution=institution, head=None)
     user.role = role
     user.scoring_department = department
-    user.save(update_fields=["role", "scoring_department"])
+    fields = ["role", "scoring_department"]
+    if role == Role.CONTACT:
+        # 考核联络员: an account of the institution the directory names; HR or its head names it
+        # a contact person in the app (orgs.services.contact_person_name).
+        user.institution = institutions[0]
+        fields.append("institution")
+    user.save(update_fields=fields)
+    contact_persons_end_for(actor=actor, user=user)
     user.payroll_institutions.set(institutions if role == Role.PAYROLL else [])
     if role == Role.HEAD and institutions[0].head_id != user.pk:
         institution_update(actor=actor, institution=institutions[0], head=user)

@@ -30,8 +30,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 PERSONAS = ["hr", "head_a", "head_b", "scorer", "acceptance", "payroll", "auditor", "norole",
+            "leader", "contact_a", "contact_b",
             "sysadmin", "secadmin", "auditadmin", "anonymous"]  # fmt: skip
 HEADERS = ["HR", "head A", "head B", "scorer", "acceptance", "payroll", "auditor", "no role",
+           "leader", "contact A", "contact B",
            "sysadmin", "secadmin", "auditadmin", "anonymous"]  # fmt: skip
 ANSWERS = {"ok", "login", "401", "403", "404", "405", "admin", "-"}
 DENIALS = {"login", "401", "403", "404"}
@@ -72,6 +74,10 @@ KWARGS = {
     "orgs:account_password": {"pk": "account"},
     "orgs:security_mfa_reset": {"pk": "account"},
     "orgs:notification_open": {"pk": "notification"},
+    "orgs:institution_contacts": {"code": "a.code"},
+    "orgs:contact_end": {"pk": "contact_a"},
+    "institution-contact-list": {"institution_code": "a.code"},
+    "institution-contact-end": {"institution_code": "a.code", "pk": "contact_a"},
     "appraisal:scheme_detail": YEAR,
     "appraisal:scheme_settings": YEAR,
     "appraisal:indicator_create": YEAR,
@@ -177,334 +183,342 @@ KWARGS = {
 # One line per route: its GET answers; under it, for a route that changes state, the answers to
 # an empty POST (or PATCH, for API updates). Columns in the order of PERSONAS.
 TABLE = """
-# route                             hr    headA headB scorer accpt payrl audit norole sys  sec  adt   anon
+# route                             hr    headA headB scorer accpt payrl audit norole leadr cntA  cntB  sys   sec   adt   anon
 
 # --- site ------------------------------------------------------------------------------
-home                                ok    ok    ok    ok    ok    ok    ok    403   ok    ok    ok    login
-orgs:nav_counts                     ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    login
-orgs:notification_list              ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    login
-orgs:notification_open              404   ok    404   404   404   404   404   404   404   404   404   login
-orgs:notification_read_all          405   405   405   405   405   405   405   405   405   405   405   login
-  POST                              -     -     -     -     -     -     -     -     -     -     -     login
-login                               ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
-logout                              405   405   405   405   405   405   405   405   405   405   405   405
+home                                ok    ok    ok    ok    ok    ok    ok    403   ok    ok    ok    ok    ok    ok    login
+orgs:nav_counts                     ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    login
+orgs:notification_list              ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    login
+orgs:notification_open              404   ok    404   404   404   404   404   404   404   404   404   404   404   404   login
+orgs:notification_read_all          405   405   405   405   405   405   405   405   405   405   405   405   405   405   login
+  POST                              -     -     -     -     -     -     -     -     -     -     -     -     -     -     login
+login                               ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+logout                              405   405   405   405   405   405   405   405   405   405   405   405   405   405   405
 # single sign-on: not found while OIDC is off, the default (tests/signin/ sign in with it on)
-signin:oidc_login                   404   404   404   404   404   404   404   404   404   404   404   404
-signin:oidc_callback                404   404   404   404   404   404   404   404   404   404   404   404
-set_language                        ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+signin:oidc_login                   404   404   404   404   404   404   404   404   404   404   404   404   404   404   404
+signin:oidc_callback                404   404   404   404   404   404   404   404   404   404   404   404   404   404   404
+set_language                        ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 
 # --- orgs ------------------------------------------------------------------------------
-orgs:institution_list               ok    ok    ok    ok    ok    ok    ok    403   403   403   403   login
-orgs:institution_create             ok    403   403   403   403   403   403   403   403   403   403   login
-  POST                              -     403   403   403   403   403   403   403   403   403   403   login
-orgs:institution_export             ok    ok    ok    ok    ok    ok    ok    403   403   403   403   login
-orgs:institution_detail             ok    ok    404   ok    ok    ok    ok    403   403   403   403   login
-orgs:institution_edit               ok    403   403   403   403   403   403   403   403   403   403   login
-  POST                              -     403   403   403   403   403   403   403   403   403   403   login
-orgs:institution_employees          ok    ok    404   403   403   ok    ok    403   403   403   403   login
-orgs:institution_employees_export   ok    ok    404   403   403   ok    ok    403   403   403   403   login
-orgs:group_list                     ok    ok    ok    ok    ok    ok    ok    403   403   403   403   login
-orgs:group_create                   ok    403   403   403   403   403   403   403   403   403   403   login
-  POST                              -     403   403   403   403   403   403   403   403   403   403   login
-orgs:group_edit                     ok    403   403   403   403   403   403   403   403   403   403   login
-  POST                              -     403   403   403   403   403   403   403   403   403   403   login
-orgs:import_upload                  ok    403   403   403   403   403   403   403   403   403   403   login
-  POST                              -     403   403   403   403   403   403   403   403   403   403   login
-orgs:import_template                ok    403   403   403   403   403   403   403   403   403   403   login
-orgs:audit_list                     403   403   403   403   403   403   ok    403   403   403   ok    login
-orgs:audit_export                   403   403   403   403   403   403   ok    403   403   403   ok    login
-orgs:audit_detail                   403   403   403   403   403   403   ok    403   403   403   ok    login
+orgs:institution_list               ok    ok    ok    ok    ok    ok    ok    403   ok    ok    ok    403   403   403   login
+orgs:institution_create             ok    403   403   403   403   403   403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   login
+orgs:institution_export             ok    ok    ok    ok    ok    ok    ok    403   ok    ok    ok    403   403   403   login
+orgs:institution_detail             ok    ok    404   ok    ok    ok    ok    403   ok    ok    404   403   403   403   login
+orgs:institution_edit               ok    403   403   403   403   403   403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   login
+orgs:institution_employees          ok    ok    404   403   403   ok    ok    403   403   403   403   403   403   403   login
+orgs:institution_employees_export   ok    ok    404   403   403   ok    ok    403   403   403   403   403   403   403   login
+orgs:institution_contacts           ok    ok    404   ok    ok    ok    ok    403   ok    ok    404   403   403   403   login
+  POST                              -     -     404   403   403   403   403   403   403   403   404   403   403   403   login
+orgs:contact_end                    405   405   405   405   405   405   405   403   405   405   405   403   403   403   login
+  POST                              -     -     404   403   403   403   403   403   403   403   404   403   403   403   login
+orgs:group_list                     ok    ok    ok    ok    ok    ok    ok    403   ok    ok    ok    403   403   403   login
+orgs:group_create                   ok    403   403   403   403   403   403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   login
+orgs:group_edit                     ok    403   403   403   403   403   403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   login
+orgs:import_upload                  ok    403   403   403   403   403   403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   login
+orgs:import_template                ok    403   403   403   403   403   403   403   403   403   403   403   403   403   login
+orgs:audit_list                     403   403   403   403   403   403   ok    403   403   403   403   403   403   ok    login
+orgs:audit_export                   403   403   403   403   403   403   ok    403   403   403   403   403   403   ok    login
+orgs:audit_detail                   403   403   403   403   403   403   ok    403   403   403   403   403   403   ok    login
 # the user's own account (every signed-in user) and the sign-in's second factor
-orgs:account                        ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    login
-orgs:password_change                ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    login
-  POST                              -     -     -     -     -     -     -     -     -     -     -     login
-orgs:mfa_verify                     ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    login
-  POST                              -     -     -     -     -     -     -     -     -     -     -     login
-orgs:mfa_enrol                      ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    login
-  POST                              -     -     -     -     -     -     -     -     -     -     -     login
-orgs:mfa_remove                     405   405   405   405   405   405   405   405   405   405   405   login
-  POST                              -     -     -     -     -     -     -     -     -     -     -     login
+orgs:account                        ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    login
+orgs:password_change                ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    login
+  POST                              -     -     -     -     -     -     -     -     -     -     -     -     -     -     login
+orgs:mfa_verify                     ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    login
+  POST                              -     -     -     -     -     -     -     -     -     -     -     -     -     -     login
+orgs:mfa_enrol                      ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    login
+  POST                              -     -     -     -     -     -     -     -     -     -     -     -     -     -     login
+orgs:mfa_remove                     405   405   405   405   405   405   405   405   405   405   405   405   405   405   login
+  POST                              -     -     -     -     -     -     -     -     -     -     -     -     -     -     login
 # 三员: the system administrator's accounts, the security administrator's pages
-orgs:account_list                   403   403   403   403   403   403   403   403   ok    403   403   login
-orgs:account_create                 403   403   403   403   403   403   403   403   ok    403   403   login
-  POST                              403   403   403   403   403   403   403   403   -     403   403   login
-orgs:account_edit                   403   403   403   403   403   403   403   403   ok    403   403   login
-  POST                              403   403   403   403   403   403   403   403   -     403   403   login
-orgs:account_password               403   403   403   403   403   403   403   403   ok    403   403   login
-  POST                              403   403   403   403   403   403   403   403   -     403   403   login
-orgs:security_policies              403   403   403   403   403   403   403   403   403   ok    403   login
-orgs:security_lockouts              403   403   403   403   403   403   403   403   403   ok    403   login
-orgs:security_unlock                403   403   403   403   403   403   403   403   403   405   403   login
-  POST                              403   403   403   403   403   403   403   403   403   -     403   login
-orgs:security_mfa                   403   403   403   403   403   403   403   403   403   ok    403   login
-orgs:security_mfa_reset             403   403   403   403   403   403   403   403   403   405   403   login
-  POST                              403   403   403   403   403   403   403   403   403   -     403   login
+orgs:account_list                   403   403   403   403   403   403   403   403   403   403   403   ok    403   403   login
+orgs:account_create                 403   403   403   403   403   403   403   403   403   403   403   ok    403   403   login
+  POST                              403   403   403   403   403   403   403   403   403   403   403   -     403   403   login
+orgs:account_edit                   403   403   403   403   403   403   403   403   403   403   403   ok    403   403   login
+  POST                              403   403   403   403   403   403   403   403   403   403   403   -     403   403   login
+orgs:account_password               403   403   403   403   403   403   403   403   403   403   403   ok    403   403   login
+  POST                              403   403   403   403   403   403   403   403   403   403   403   -     403   403   login
+orgs:security_policies              403   403   403   403   403   403   403   403   403   403   403   403   ok    403   login
+orgs:security_lockouts              403   403   403   403   403   403   403   403   403   403   403   403   ok    403   login
+orgs:security_unlock                403   403   403   403   403   403   403   403   403   403   403   403   405   403   login
+  POST                              403   403   403   403   403   403   403   403   403   403   403   403   -     403   login
+orgs:security_mfa                   403   403   403   403   403   403   403   403   403   403   403   403   ok    403   login
+orgs:security_mfa_reset             403   403   403   403   403   403   403   403   403   403   403   403   405   403   login
+  POST                              403   403   403   403   403   403   403   403   403   403   403   403   -     403   login
 
 # --- appraisal -------------------------------------------------------------------------
-appraisal:scheme_list               ok    ok    ok    ok    ok    ok    ok    403   403   403   403   login
-  POST                              -     403   403   403   403   403   403   403   403   403   403   login
-appraisal:scheme_detail             ok    ok    ok    ok    ok    ok    ok    403   403   403   403   login
-  POST                              -     403   403   403   403   403   403   403   403   403   403   login
-appraisal:scheme_settings           ok    403   403   403   403   403   403   403   403   403   403   login
-  POST                              -     403   403   403   403   403   403   403   403   403   403   login
-appraisal:indicator_create          ok    403   403   403   403   403   403   403   403   403   403   login
-  POST                              -     403   403   403   403   403   403   403   403   403   403   login
-appraisal:indicator_edit            ok    403   403   403   403   403   403   403   403   403   403   login
-  POST                              -     403   403   403   403   403   403   403   403   403   403   login
-appraisal:indicator_delete          ok    403   403   403   403   403   403   403   403   403   403   login
-  POST                              -     403   403   403   403   403   403   403   403   403   403   login
-appraisal:scheme_targets            ok    403   403   ok    403   403   403   403   403   403   403   login
-  POST                              -     403   403   -     403   403   403   403   403   403   403   login
-appraisal:approvals                 ok    403   403   403   403   403   403   403   403   403   403   login
-  POST                              -     403   403   403   403   403   403   403   403   403   403   login
-appraisal:scoring_grid              ok    403   403   ok    403   403   403   403   403   403   403   login
-appraisal:entry_create              ok    ok    ok    ok    403   403   403   403   403   403   403   login
-  POST                              -     -     -     -     403   403   403   403   403   403   403   login
-appraisal:ledger                    ok    ok    ok    ok    403   403   ok    403   403   403   403   login
-appraisal:entry_reverse             405   405   405   405   403   403   403   403   403   403   403   login
-  POST                              -     403   404   -     403   403   403   403   403   403   403   login
-appraisal:evidence                  ok    ok    404   ok    404   404   ok    403   403   403   403   login
-appraisal:rankings                  ok    403   403   ok    403   403   ok    403   403   403   403   login
-appraisal:rankings_h1               ok    403   403   ok    403   403   ok    403   403   403   403   login
-appraisal:rankings_recompute        405   403   403   403   403   403   403   403   403   403   403   login
-  POST                              -     403   403   403   403   403   403   403   403   403   403   login
-appraisal:my_results                403   ok    ok    403   403   ok    403   403   403   403   403   login
-appraisal:latest                    ok    ok    ok    ok    ok    ok    ok    403   403   403   403   login
-appraisal:year_import               ok    403   403   403   403   403   403   403   403   403   403   login
-  POST                              -     403   403   403   403   403   403   403   403   403   403   login
-appraisal:year_import_template      ok    403   403   403   403   403   403   403   403   403   403   login
-appraisal:rankings_export           ok    403   403   ok    403   403   ok    403   403   403   403   login
-appraisal:appeal_list               ok    ok    ok    ok    403   403   ok    403   403   403   403   login
-appraisal:appeal_create             403   ok    404   403   403   403   403   403   403   403   403   login
-  POST                              403   -     404   403   403   403   403   403   403   403   403   login
-appraisal:appeal_detail             ok    ok    404   ok    403   403   ok    403   403   403   403   login
-appraisal:appeal_answer             405   403   403   405   403   403   403   403   403   403   403   login
-  POST                              -     403   403   -     403   403   403   403   403   403   403   login
-appraisal:appeal_evidence           ok    ok    404   ok    403   403   ok    403   403   403   403   login
+appraisal:scheme_list               ok    ok    ok    ok    ok    ok    ok    403   ok    ok    ok    403   403   403   login
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   login
+appraisal:scheme_detail             ok    ok    ok    ok    ok    ok    ok    403   ok    ok    ok    403   403   403   login
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   login
+appraisal:scheme_settings           ok    403   403   403   403   403   403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   login
+appraisal:indicator_create          ok    403   403   403   403   403   403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   login
+appraisal:indicator_edit            ok    403   403   403   403   403   403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   login
+appraisal:indicator_delete          ok    403   403   403   403   403   403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   login
+appraisal:scheme_targets            ok    403   403   ok    403   403   403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   -     403   403   403   403   403   403   403   403   403   403   login
+appraisal:approvals                 ok    403   403   403   403   403   403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   login
+appraisal:scoring_grid              ok    403   403   ok    403   403   403   403   403   403   403   403   403   403   login
+appraisal:entry_create              ok    ok    ok    ok    403   403   403   403   403   403   403   403   403   403   login
+  POST                              -     -     -     -     403   403   403   403   403   403   403   403   403   403   login
+appraisal:ledger                    ok    ok    ok    ok    403   403   ok    403   403   403   403   403   403   403   login
+appraisal:entry_reverse             405   405   405   405   403   403   403   403   403   403   403   403   403   403   login
+  POST                              -     403   404   -     403   403   403   403   403   403   403   403   403   403   login
+appraisal:evidence                  ok    ok    404   ok    404   404   ok    403   404   404   404   403   403   403   login
+appraisal:rankings                  ok    403   403   ok    403   403   ok    403   403   403   403   403   403   403   login
+appraisal:rankings_h1               ok    403   403   ok    403   403   ok    403   403   403   403   403   403   403   login
+appraisal:rankings_recompute        405   403   403   403   403   403   403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   login
+appraisal:my_results                403   ok    ok    403   403   ok    403   403   403   403   403   403   403   403   login
+appraisal:latest                    ok    ok    ok    ok    ok    ok    ok    403   ok    ok    ok    403   403   403   login
+appraisal:year_import               ok    403   403   403   403   403   403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   login
+appraisal:year_import_template      ok    403   403   403   403   403   403   403   403   403   403   403   403   403   login
+appraisal:rankings_export           ok    403   403   ok    403   403   ok    403   403   403   403   403   403   403   login
+appraisal:appeal_list               ok    ok    ok    ok    403   403   ok    403   403   403   403   403   403   403   login
+appraisal:appeal_create             403   ok    404   403   403   403   403   403   403   403   403   403   403   403   login
+  POST                              403   -     404   403   403   403   403   403   403   403   403   403   403   403   login
+appraisal:appeal_detail             ok    ok    404   ok    403   403   ok    403   403   403   403   403   403   403   login
+appraisal:appeal_answer             405   403   403   405   403   403   403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   -     403   403   403   403   403   403   403   403   403   403   login
+appraisal:appeal_evidence           ok    ok    404   ok    403   403   ok    403   403   403   403   403   403   403   login
 
 # --- payroll ---------------------------------------------------------------------------
-payroll:run_list                    ok    ok    ok    403   403   ok    ok    403   403   403   403   login
-  POST                              -     403   403   403   403   -     403   403   403   403   403   login
-payroll:run_detail                  ok    ok    404   403   403   ok    ok    403   403   403   403   login
-payroll:run_recompute               405   403   403   403   403   405   403   403   403   403   403   login
-  POST                              -     403   403   403   403   -     403   403   403   403   403   login
-payroll:run_confirm                 405   403   403   403   403   405   403   403   403   403   403   login
-  POST                              -     403   403   403   403   -     403   403   403   403   403   login
-payroll:reconciliation              ok    403   403   403   403   ok    ok    403   403   403   403   login
-payroll:policy_list                 ok    403   403   403   403   ok    ok    403   403   403   403   login
-payroll:policy_create               ok    403   403   403   403   403   403   403   403   403   403   login
-  POST                              -     403   403   403   403   403   403   403   403   403   403   login
-payroll:policy_edit                 ok    403   403   403   403   403   403   403   403   403   403   login
-  POST                              -     403   403   403   403   403   403   403   403   403   403   login
-payroll:coefficients                ok    403   403   403   403   403   ok    403   403   403   403   login
-  POST                              -     403   403   403   403   403   403   403   403   403   403   login
-payroll:grades                      ok    403   403   403   403   ok    ok    403   403   403   403   login
-  POST                              -     403   403   403   403   403   403   403   403   403   403   login
-payroll:import                      ok    403   403   403   403   403   403   403   403   403   403   login
-  POST                              -     403   403   403   403   403   403   403   403   403   403   login
-payroll:import_apply                405   403   403   403   403   403   403   403   403   403   403   login
-  POST                              -     403   403   403   403   403   403   403   403   403   403   login
-payroll:import_template             ok    403   403   403   403   403   403   403   403   403   403   login
-payroll:run_export                  ok    403   403   403   403   ok    403   403   403   403   403   login
-  POST                              -     403   403   403   403   -     403   403   403   403   403   login
-payroll:month_export                ok    403   403   403   403   ok    403   403   403   403   403   login
-  POST                              -     403   403   403   403   -     403   403   403   403   403   login
-payroll:export_status               ok    403   403   403   403   404   403   403   403   403   403   login
-payroll:export_download             ok    403   403   403   403   404   403   403   403   403   403   login
-payroll:paid_import                 ok    403   403   403   403   ok    403   403   403   403   403   login
-  POST                              -     403   403   403   403   -     403   403   403   403   403   login
-payroll:paid_import_apply           405   403   403   403   403   405   403   403   403   403   403   login
-  POST                              -     403   403   403   403   -     403   403   403   403   403   login
+payroll:run_list                    ok    ok    ok    403   403   ok    ok    403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   -     403   403   403   403   403   403   403   403   login
+payroll:run_detail                  ok    ok    404   403   403   ok    ok    403   403   403   403   403   403   403   login
+payroll:run_recompute               405   403   403   403   403   405   403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   -     403   403   403   403   403   403   403   403   login
+payroll:run_confirm                 405   403   403   403   403   405   403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   -     403   403   403   403   403   403   403   403   login
+payroll:reconciliation              ok    403   403   403   403   ok    ok    403   403   403   403   403   403   403   login
+payroll:policy_list                 ok    403   403   403   403   ok    ok    403   403   403   403   403   403   403   login
+payroll:policy_create               ok    403   403   403   403   403   403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   login
+payroll:policy_edit                 ok    403   403   403   403   403   403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   login
+payroll:coefficients                ok    403   403   403   403   403   ok    403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   login
+payroll:grades                      ok    403   403   403   403   ok    ok    403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   login
+payroll:import                      ok    403   403   403   403   403   403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   login
+payroll:import_apply                405   403   403   403   403   403   403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   login
+payroll:import_template             ok    403   403   403   403   403   403   403   403   403   403   403   403   403   login
+payroll:run_export                  ok    403   403   403   403   ok    403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   -     403   403   403   403   403   403   403   403   login
+payroll:month_export                ok    403   403   403   403   ok    403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   -     403   403   403   403   403   403   403   403   login
+payroll:export_status               ok    403   403   403   403   404   403   403   403   403   403   403   403   403   login
+payroll:export_download             ok    403   403   403   403   404   403   403   403   403   403   403   403   403   login
+payroll:paid_import                 ok    403   403   403   403   ok    403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   -     403   403   403   403   403   403   403   403   login
+payroll:paid_import_apply           405   403   403   403   403   405   403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   -     403   403   403   403   403   403   403   403   login
 
 # --- letters ---------------------------------------------------------------------------
-letters:latest                      ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    login
-letters:letter_list                 ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    login
-letters:letter_detail               ok    ok    404   404   404   404   ok    404   404   404   404   login
-letters:letter_sign                 405   405   405   405   405   405   405   405   405   405   405   login
-  POST                              403   -     404   404   404   404   403   404   404   404   404   login
-letters:letter_countersign          405   403   403   403   403   403   403   403   403   403   403   login
-  POST                              -     403   403   403   403   403   403   403   403   403   403   login
-letters:letter_reissue              405   403   403   403   403   403   403   403   403   403   403   login
-  POST                              -     403   403   403   403   403   403   403   403   403   403   login
-letters:letter_download             ok    ok    404   404   404   404   ok    404   404   404   404   login
-letters:letter_cascade              ok    ok    404   404   404   404   403   404   404   404   404   login
-  POST                              -     -     404   404   404   404   403   404   404   404   404   login
-letters:letter_cascade_issue        405   405   405   405   405   405   405   405   405   405   405   login
-  POST                              -     -     404   404   404   404   403   404   404   404   404   login
-letters:status                      ok    403   403   403   403   403   ok    403   403   403   403   login
-letters:status_export               ok    403   403   403   403   403   ok    403   403   403   403   login
-letters:status_issue                405   403   403   403   403   403   403   403   403   403   403   login
-  POST                              -     403   403   403   403   403   403   403   403   403   403   login
+letters:latest                      ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    login
+letters:letter_list                 ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    login
+letters:letter_detail               ok    ok    404   404   404   404   ok    404   404   404   404   404   404   404   login
+letters:letter_sign                 405   405   405   405   405   405   405   405   405   405   405   405   405   405   login
+  POST                              403   -     404   404   404   404   403   404   404   404   404   404   404   404   login
+letters:letter_countersign          405   403   403   403   403   403   403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   login
+letters:letter_reissue              405   403   403   403   403   403   403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   login
+letters:letter_download             ok    ok    404   404   404   404   ok    404   404   404   404   404   404   404   login
+letters:letter_cascade              ok    ok    404   404   404   404   403   404   404   404   404   404   404   404   login
+  POST                              -     -     404   404   404   404   403   404   404   404   404   404   404   404   login
+letters:letter_cascade_issue        405   405   405   405   405   405   405   405   405   405   405   405   405   405   login
+  POST                              -     -     404   404   404   404   403   404   404   404   404   404   404   404   login
+letters:status                      ok    403   403   403   403   403   ok    403   403   403   403   403   403   403   login
+letters:status_export               ok    403   403   403   403   403   ok    403   403   403   403   403   403   403   login
+letters:status_issue                405   403   403   403   403   403   403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   login
 
 # --- acceptance ------------------------------------------------------------------------
-acceptance:batch_list               ok    ok    ok    403   ok    403   ok    403   403   403   403   login
-  POST                              -     403   403   403   403   403   403   403   403   403   403   login
-acceptance:batch_detail             ok    ok    ok    403   ok    403   ok    403   403   403   403   login
-acceptance:batch_start              405   403   403   403   405   403   403   403   403   403   403   login
-  POST                              -     403   403   403   -     403   403   403   403   403   403   login
-acceptance:batch_close              405   403   403   403   403   403   403   403   403   403   403   login
-  POST                              -     403   403   403   403   403   403   403   403   403   403   login
-acceptance:batch_report             ok    403   403   403   ok    403   ok    403   403   403   403   login
-acceptance:batch_report_export      ok    403   403   403   ok    403   ok    403   403   403   403   login
-acceptance:inspection_detail        ok    ok    404   403   ok    403   ok    403   403   403   403   login
-acceptance:inspection_decide        405   403   403   403   405   403   403   403   403   403   403   login
-  POST                              -     403   403   403   -     403   403   403   403   403   403   login
-acceptance:tick_save                405   403   403   403   405   403   403   403   403   403   403   login
-  POST                              -     403   403   403   -     403   403   403   403   403   403   login
-acceptance:tick_evidence            ok    ok    404   403   ok    403   ok    403   403   403   403   login
-acceptance:standard_detail          ok    ok    ok    403   ok    403   ok    403   403   403   403   login
-acceptance:standard_go_live         405   403   403   403   403   403   403   403   403   403   403   login
-  POST                              -     403   403   403   403   403   403   403   403   403   403   login
-acceptance:report_list              ok    ok    ok    403   ok    403   ok    403   403   403   403   login
-acceptance:report_submit            ok    ok    ok    403   403   403   403   403   403   403   403   login
-  POST                              -     -     -     403   403   403   403   403   403   403   403   login
-acceptance:rollout                  ok    403   403   403   ok    403   ok    403   403   403   403   login
+acceptance:batch_list               ok    ok    ok    403   ok    403   ok    403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   login
+acceptance:batch_detail             ok    ok    ok    403   ok    403   ok    403   403   403   403   403   403   403   login
+acceptance:batch_start              405   403   403   403   405   403   403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   -     403   403   403   403   403   403   403   403   403   login
+acceptance:batch_close              405   403   403   403   403   403   403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   login
+acceptance:batch_report             ok    403   403   403   ok    403   ok    403   403   403   403   403   403   403   login
+acceptance:batch_report_export      ok    403   403   403   ok    403   ok    403   403   403   403   403   403   403   login
+acceptance:inspection_detail        ok    ok    404   403   ok    403   ok    403   403   403   403   403   403   403   login
+acceptance:inspection_decide        405   403   403   403   405   403   403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   -     403   403   403   403   403   403   403   403   403   login
+acceptance:tick_save                405   403   403   403   405   403   403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   -     403   403   403   403   403   403   403   403   403   login
+acceptance:tick_evidence            ok    ok    404   403   ok    403   ok    403   403   403   403   403   403   403   login
+acceptance:standard_detail          ok    ok    ok    403   ok    403   ok    403   403   403   403   403   403   403   login
+acceptance:standard_go_live         405   403   403   403   403   403   403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   login
+acceptance:report_list              ok    ok    ok    403   ok    403   ok    403   403   403   403   403   403   403   login
+acceptance:report_submit            ok    ok    ok    403   403   403   403   403   403   403   403   403   403   403   login
+  POST                              -     -     -     403   403   403   403   403   403   403   403   403   403   403   login
+acceptance:rollout                  ok    403   403   403   ok    403   ok    403   403   403   403   403   403   403   login
 
 # --- bulletins -------------------------------------------------------------------------
-bulletins:bulletin_list             ok    ok    ok    ok    ok    ok    ok    403   403   403   403   login
-  POST                              -     403   403   403   403   403   403   403   403   403   403   login
-bulletins:bulletin_detail           ok    404   404   404   404   404   ok    403   403   403   403   login
-bulletins:bulletin_publish          405   403   403   403   403   403   403   403   403   403   403   login
-  POST                              -     403   403   403   403   403   403   403   403   403   403   login
-bulletins:bulletin_regenerate       405   403   403   403   403   403   403   403   403   403   403   login
-  POST                              -     403   403   403   403   403   403   403   403   403   403   login
-bulletins:bulletin_xlsx             ok    404   404   404   404   404   ok    403   403   403   403   login
-bulletins:explanation_list          ok    ok    ok    403   403   403   ok    403   403   403   403   login
-bulletins:explanation_detail        ok    ok    404   403   403   403   ok    403   403   403   403   login
-bulletins:explanation_submit        403   405   405   403   403   403   403   403   403   403   403   login
-  POST                              403   -     404   403   403   403   403   403   403   403   403   login
-bulletins:explanation_review        405   403   403   403   403   403   403   403   403   403   403   login
-  POST                              -     403   403   403   403   403   403   403   403   403   403   login
-bulletins:explanation_attachment    ok    ok    404   403   403   403   ok    403   403   403   403   login
-bulletins:policy                    ok    403   403   403   403   403   403   403   403   403   403   login
-  POST                              -     403   403   403   403   403   403   403   403   403   403   login
+bulletins:bulletin_list             ok    ok    ok    ok    ok    ok    ok    403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   login
+bulletins:bulletin_detail           ok    404   404   404   404   404   ok    403   403   403   403   403   403   403   login
+bulletins:bulletin_publish          405   403   403   403   403   403   403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   login
+bulletins:bulletin_regenerate       405   403   403   403   403   403   403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   login
+bulletins:bulletin_xlsx             ok    404   404   404   404   404   ok    403   403   403   403   403   403   403   login
+bulletins:explanation_list          ok    ok    ok    403   403   403   ok    403   403   403   403   403   403   403   login
+bulletins:explanation_detail        ok    ok    404   403   403   403   ok    403   403   403   403   403   403   403   login
+bulletins:explanation_submit        403   405   405   403   403   403   403   403   403   403   403   403   403   403   login
+  POST                              403   -     404   403   403   403   403   403   403   403   403   403   403   403   login
+bulletins:explanation_review        405   403   403   403   403   403   403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   login
+bulletins:explanation_attachment    ok    ok    404   403   403   403   ok    403   403   403   403   403   403   403   login
+bulletins:policy                    ok    403   403   403   403   403   403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   login
 
 # --- dashboard -------------------------------------------------------------------------
-dashboard:latest                    ok    403   403   403   403   403   ok    403   403   403   403   login
-dashboard:overview                  ok    403   403   403   403   403   ok    403   403   403   403   login
-dashboard:my_portal                 403   ok    ok    403   403   403   403   403   403   403   403   login
-dashboard:portal                    ok    ok    404   403   403   403   ok    403   403   403   403   login
+dashboard:latest                    ok    403   403   403   403   403   ok    403   403   403   403   403   403   403   login
+dashboard:overview                  ok    403   403   403   403   403   ok    403   403   403   403   403   403   403   login
+dashboard:my_portal                 403   ok    ok    403   403   403   403   403   403   403   403   403   403   403   login
+dashboard:portal                    ok    ok    404   403   403   403   ok    403   403   403   403   403   403   403   login
 
 # --- api orgs --------------------------------------------------------------------------
-me-list                             ok    ok    ok    ok    ok    ok    ok    403   403   403   403   401
-group-list                          ok    ok    ok    ok    ok    ok    ok    403   403   403   403   401
-  POST                              -     403   403   403   403   403   403   403   403   403   403   401
-group-detail                        ok    ok    ok    ok    ok    ok    ok    403   403   403   403   401
-  PATCH                             -     403   403   403   403   403   403   403   403   403   403   401
-institution-list                    ok    ok    ok    ok    ok    ok    ok    403   403   403   403   401
-  POST                              -     403   403   403   403   403   403   403   403   403   403   401
-institution-detail                  ok    ok    404   ok    ok    ok    ok    403   403   403   403   401
-  PATCH                             -     403   403   403   403   403   403   403   403   403   403   401
-institution-employee-list           ok    ok    404   403   403   ok    ok    403   403   403   403   401
-employee-list                       ok    ok    ok    403   403   ok    ok    403   403   403   403   401
-employee-detail                     ok    ok    404   403   403   ok    ok    403   403   403   403   401
-audit-list                          403   403   403   403   403   403   ok    403   403   403   ok    401
-audit-detail                        403   403   403   403   403   403   ok    403   403   403   ok    401
-notification-list                   ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    401
-notification-read-all               405   405   405   405   405   405   405   405   405   405   405   401
-  POST                              -     -     -     -     -     -     -     -     -     -     -     401
-notification-detail                 404   ok    404   404   404   404   404   404   404   404   404   401
-notification-read                   405   405   405   405   405   405   405   405   405   405   405   401
-  POST                              404   -     404   404   404   404   404   404   404   404   404   401
+me-list                             ok    ok    ok    ok    ok    ok    ok    403   ok    ok    ok    403   403   403   401
+group-list                          ok    ok    ok    ok    ok    ok    ok    403   ok    ok    ok    403   403   403   401
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   401
+group-detail                        ok    ok    ok    ok    ok    ok    ok    403   ok    ok    ok    403   403   403   401
+  PATCH                             -     403   403   403   403   403   403   403   403   403   403   403   403   403   401
+institution-list                    ok    ok    ok    ok    ok    ok    ok    403   ok    ok    ok    403   403   403   401
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   401
+institution-detail                  ok    ok    404   ok    ok    ok    ok    403   ok    ok    404   403   403   403   401
+  PATCH                             -     403   403   403   403   403   403   403   403   403   403   403   403   403   401
+institution-contact-list            ok    ok    404   ok    ok    ok    ok    403   ok    ok    404   403   403   403   401
+  POST                              -     -     404   403   403   403   403   403   403   403   404   403   403   403   401
+institution-contact-end             405   405   405   405   405   405   405   403   405   405   405   403   403   403   401
+  POST                              -     -     404   403   403   403   403   403   403   403   404   403   403   403   401
+institution-employee-list           ok    ok    404   403   403   ok    ok    403   403   403   403   403   403   403   401
+employee-list                       ok    ok    ok    403   403   ok    ok    403   403   403   403   403   403   403   401
+employee-detail                     ok    ok    404   403   403   ok    ok    403   403   403   403   403   403   403   401
+audit-list                          403   403   403   403   403   403   ok    403   403   403   403   403   403   ok    401
+audit-detail                        403   403   403   403   403   403   ok    403   403   403   403   403   403   ok    401
+notification-list                   ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    401
+notification-read-all               405   405   405   405   405   405   405   405   405   405   405   405   405   405   401
+  POST                              -     -     -     -     -     -     -     -     -     -     -     -     -     -     401
+notification-detail                 404   ok    404   404   404   404   404   404   404   404   404   404   404   404   401
+notification-read                   405   405   405   405   405   405   405   405   405   405   405   405   405   405   401
+  POST                              404   -     404   404   404   404   404   404   404   404   404   404   404   404   401
 
 # --- api root --------------------------------------------------------------------------
-api-root                            ok    ok    ok    ok    ok    ok    ok    403   403   403   403   401
+api-root                            ok    ok    ok    ok    ok    ok    ok    403   ok    ok    ok    403   403   403   401
 
 # --- api appraisal ---------------------------------------------------------------------
-appraisal-scheme-list               ok    ok    ok    ok    ok    ok    ok    403   403   403   403   401
-  POST                              -     403   403   403   403   403   403   403   403   403   403   401
-appraisal-scheme-detail             ok    ok    ok    ok    ok    ok    ok    403   403   403   403   401
-  PATCH                             -     403   403   403   403   403   403   403   403   403   403   401
-appraisal-scheme-check              ok    403   403   403   403   403   403   403   403   403   403   401
-appraisal-scheme-recompute          405   403   403   403   403   403   403   403   403   403   403   401
-  POST                              -     403   403   403   403   403   403   403   403   403   403   401
-appraisal-scheme-transition         405   403   403   403   403   403   403   403   403   403   403   401
-  POST                              -     403   403   403   403   403   403   403   403   403   403   401
-appraisal-indicator-list            ok    ok    ok    ok    ok    ok    ok    403   403   403   403   401
-  POST                              -     403   403   403   403   403   403   403   403   403   403   401
-appraisal-indicator-detail          ok    ok    ok    ok    ok    ok    ok    403   403   403   403   401
-  PATCH                             -     403   403   403   403   403   403   403   403   403   403   401
-appraisal-target-list               ok    ok    ok    ok    403   403   ok    403   403   403   403   401
-  POST                              -     403   403   -     403   403   403   403   403   403   403   401
-appraisal-target-detail             ok    ok    404   404   403   403   ok    403   403   403   403   401
-  PATCH                             -     403   403   404   403   403   403   403   403   403   403   401
-appraisal-entry-list                ok    ok    ok    ok    403   403   ok    403   403   403   403   401
-  POST                              -     -     -     -     403   403   403   403   403   403   403   401
-appraisal-entry-detail              ok    ok    404   ok    403   403   ok    403   403   403   403   401
-appraisal-entry-decide              405   403   403   403   403   403   403   403   403   403   403   401
-  POST                              -     403   403   403   403   403   403   403   403   403   403   401
-appraisal-entry-reverse             405   405   405   405   403   403   405   403   403   403   403   401
-  POST                              -     403   404   -     403   403   403   403   403   403   403   401
-appraisal-result-list               ok    ok    ok    ok    403   ok    ok    403   403   403   403   401
-appraisal-appeal-list               ok    ok    ok    ok    403   403   ok    403   403   403   403   401
-  POST                              403   -     -     403   403   403   403   403   403   403   403   401
-appraisal-appeal-detail             ok    ok    404   ok    403   403   ok    403   403   403   403   401
-appraisal-appeal-answer             405   403   403   405   403   403   403   403   403   403   403   401
-  POST                              -     403   403   -     403   403   403   403   403   403   403   401
+appraisal-scheme-list               ok    ok    ok    ok    ok    ok    ok    403   ok    ok    ok    403   403   403   401
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   401
+appraisal-scheme-detail             ok    ok    ok    ok    ok    ok    ok    403   ok    ok    ok    403   403   403   401
+  PATCH                             -     403   403   403   403   403   403   403   403   403   403   403   403   403   401
+appraisal-scheme-check              ok    403   403   403   403   403   403   403   403   403   403   403   403   403   401
+appraisal-scheme-recompute          405   403   403   403   403   403   403   403   403   403   403   403   403   403   401
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   401
+appraisal-scheme-transition         405   403   403   403   403   403   403   403   403   403   403   403   403   403   401
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   401
+appraisal-indicator-list            ok    ok    ok    ok    ok    ok    ok    403   ok    ok    ok    403   403   403   401
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   401
+appraisal-indicator-detail          ok    ok    ok    ok    ok    ok    ok    403   ok    ok    ok    403   403   403   401
+  PATCH                             -     403   403   403   403   403   403   403   403   403   403   403   403   403   401
+appraisal-target-list               ok    ok    ok    ok    403   403   ok    403   403   403   403   403   403   403   401
+  POST                              -     403   403   -     403   403   403   403   403   403   403   403   403   403   401
+appraisal-target-detail             ok    ok    404   404   403   403   ok    403   403   403   403   403   403   403   401
+  PATCH                             -     403   403   404   403   403   403   403   403   403   403   403   403   403   401
+appraisal-entry-list                ok    ok    ok    ok    403   403   ok    403   403   403   403   403   403   403   401
+  POST                              -     -     -     -     403   403   403   403   403   403   403   403   403   403   401
+appraisal-entry-detail              ok    ok    404   ok    403   403   ok    403   403   403   403   403   403   403   401
+appraisal-entry-decide              405   403   403   403   403   403   403   403   403   403   403   403   403   403   401
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   401
+appraisal-entry-reverse             405   405   405   405   403   403   405   403   403   403   403   403   403   403   401
+  POST                              -     403   404   -     403   403   403   403   403   403   403   403   403   403   401
+appraisal-result-list               ok    ok    ok    ok    403   ok    ok    403   403   403   403   403   403   403   401
+appraisal-appeal-list               ok    ok    ok    ok    403   403   ok    403   403   403   403   403   403   403   401
+  POST                              403   -     -     403   403   403   403   403   403   403   403   403   403   403   401
+appraisal-appeal-detail             ok    ok    404   ok    403   403   ok    403   403   403   403   403   403   403   401
+appraisal-appeal-answer             405   403   403   405   403   403   403   403   403   403   403   403   403   403   401
+  POST                              -     403   403   -     403   403   403   403   403   403   403   403   403   403   401
 
 # --- api payroll -----------------------------------------------------------------------
-payroll-policy-list                 ok    403   403   403   403   ok    ok    403   403   403   403   401
-  POST                              -     403   403   403   403   403   403   403   403   403   403   401
-payroll-policy-detail               ok    403   403   403   403   ok    ok    403   403   403   403   401
-  PATCH                             -     403   403   403   403   403   403   403   403   403   403   401
-payroll-run-list                    ok    ok    ok    403   403   ok    ok    403   403   403   403   401
-payroll-run-compute                 405   403   403   403   403   405   403   403   403   403   403   401
-  POST                              -     403   403   403   403   -     403   403   403   403   403   401
-payroll-run-detail                  ok    ok    404   403   403   ok    ok    403   403   403   403   401
-payroll-run-confirm                 405   403   403   403   403   405   403   403   403   403   403   401
-  POST                              -     403   403   403   403   -     403   403   403   403   403   401
-payroll-line-list                   ok    403   403   403   403   ok    ok    403   403   403   403   401
+payroll-policy-list                 ok    403   403   403   403   ok    ok    403   403   403   403   403   403   403   401
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   401
+payroll-policy-detail               ok    403   403   403   403   ok    ok    403   403   403   403   403   403   403   401
+  PATCH                             -     403   403   403   403   403   403   403   403   403   403   403   403   403   401
+payroll-run-list                    ok    ok    ok    403   403   ok    ok    403   403   403   403   403   403   403   401
+payroll-run-compute                 405   403   403   403   403   405   403   403   403   403   403   403   403   403   401
+  POST                              -     403   403   403   403   -     403   403   403   403   403   403   403   403   401
+payroll-run-detail                  ok    ok    404   403   403   ok    ok    403   403   403   403   403   403   403   401
+payroll-run-confirm                 405   403   403   403   403   405   403   403   403   403   403   403   403   403   401
+  POST                              -     403   403   403   403   -     403   403   403   403   403   403   403   403   401
+payroll-line-list                   ok    403   403   403   403   ok    ok    403   403   403   403   403   403   403   401
 
 # --- api letters -----------------------------------------------------------------------
-letters-letter-list                 ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    401
-letters-letter-issue                405   403   403   403   403   403   403   403   403   403   403   401
-  POST                              -     403   403   403   403   403   403   403   403   403   403   401
-letters-letter-detail               ok    ok    404   404   404   404   ok    404   404   404   404   401
-letters-letter-countersign          405   403   403   403   403   403   403   403   403   403   403   401
-  POST                              -     403   403   403   403   403   403   403   403   403   403   401
-letters-letter-sign                 405   405   405   405   405   405   405   405   405   405   405   401
-  POST                              403   -     404   404   404   404   403   404   404   404   404   401
-letters-letter-verify               ok    ok    404   404   404   404   ok    404   404   404   404   401
+letters-letter-list                 ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    401
+letters-letter-issue                405   403   403   403   403   403   403   403   403   403   403   403   403   403   401
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   401
+letters-letter-detail               ok    ok    404   404   404   404   ok    404   404   404   404   404   404   404   401
+letters-letter-countersign          405   403   403   403   403   403   403   403   403   403   403   403   403   403   401
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   401
+letters-letter-sign                 405   405   405   405   405   405   405   405   405   405   405   405   405   405   401
+  POST                              403   -     404   404   404   404   403   404   404   404   404   404   404   404   401
+letters-letter-verify               ok    ok    404   404   404   404   ok    404   404   404   404   404   404   404   401
 
 # --- api acceptance --------------------------------------------------------------------
-acceptance-standard-list            ok    403   403   403   ok    403   ok    403   403   403   403   401
-acceptance-batch-list               ok    ok    ok    403   ok    403   ok    403   403   403   403   401
-  POST                              -     403   403   403   403   403   403   403   403   403   403   401
-acceptance-batch-detail             ok    ok    ok    403   ok    403   ok    403   403   403   403   401
-acceptance-inspection-list          ok    ok    ok    403   ok    403   ok    403   403   403   403   401
-acceptance-inspection-detail        ok    ok    404   403   ok    403   ok    403   403   403   403   401
-acceptance-inspection-decide        405   405   405   403   405   403   405   403   403   403   403   401
-  POST                              -     403   403   403   -     403   403   403   403   403   403   401
-acceptance-inspection-ticks         405   405   405   403   405   403   405   403   403   403   403   401
-  POST                              -     403   403   403   -     403   403   403   403   403   403   401
-acceptance-report-list              ok    ok    ok    403   ok    403   ok    403   403   403   403   401
-  POST                              -     -     -     403   403   403   403   403   403   403   403   401
-acceptance-report-detail            ok    ok    404   403   ok    403   ok    403   403   403   403   401
+acceptance-standard-list            ok    403   403   403   ok    403   ok    403   403   403   403   403   403   403   401
+acceptance-batch-list               ok    ok    ok    403   ok    403   ok    403   403   403   403   403   403   403   401
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   401
+acceptance-batch-detail             ok    ok    ok    403   ok    403   ok    403   403   403   403   403   403   403   401
+acceptance-inspection-list          ok    ok    ok    403   ok    403   ok    403   403   403   403   403   403   403   401
+acceptance-inspection-detail        ok    ok    404   403   ok    403   ok    403   403   403   403   403   403   403   401
+acceptance-inspection-decide        405   405   405   403   405   403   405   403   403   403   403   403   403   403   401
+  POST                              -     403   403   403   -     403   403   403   403   403   403   403   403   403   401
+acceptance-inspection-ticks         405   405   405   403   405   403   405   403   403   403   403   403   403   403   401
+  POST                              -     403   403   403   -     403   403   403   403   403   403   403   403   403   401
+acceptance-report-list              ok    ok    ok    403   ok    403   ok    403   403   403   403   403   403   403   401
+  POST                              -     -     -     403   403   403   403   403   403   403   403   403   403   403   401
+acceptance-report-detail            ok    ok    404   403   ok    403   ok    403   403   403   403   403   403   403   401
 
 # --- api bulletins ---------------------------------------------------------------------
-bulletins-bulletin-list             ok    ok    ok    ok    ok    ok    ok    403   403   403   403   401
-bulletins-bulletin-generate         405   403   403   403   403   403   403   403   403   403   403   401
-  POST                              -     403   403   403   403   403   403   403   403   403   403   401
-bulletins-bulletin-detail           ok    404   404   404   404   404   ok    403   403   403   403   401
-bulletins-bulletin-publish          405   403   403   403   403   403   403   403   403   403   403   401
-  POST                              -     403   403   403   403   403   403   403   403   403   403   401
-bulletins-explanation-list          ok    ok    ok    403   403   403   ok    403   403   403   403   401
-bulletins-explanation-detail        ok    ok    404   403   403   403   ok    403   403   403   403   401
-bulletins-explanation-review        405   403   403   403   403   403   403   403   403   403   403   401
-  POST                              -     403   403   403   403   403   403   403   403   403   403   401
-bulletins-explanation-submit        403   405   405   403   403   403   403   403   403   403   403   401
-  POST                              403   -     404   403   403   403   403   403   403   403   403   401
+bulletins-bulletin-list             ok    ok    ok    ok    ok    ok    ok    403   403   403   403   403   403   403   401
+bulletins-bulletin-generate         405   403   403   403   403   403   403   403   403   403   403   403   403   403   401
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   401
+bulletins-bulletin-detail           ok    404   404   404   404   404   ok    403   403   403   403   403   403   403   401
+bulletins-bulletin-publish          405   403   403   403   403   403   403   403   403   403   403   403   403   403   401
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   401
+bulletins-explanation-list          ok    ok    ok    403   403   403   ok    403   403   403   403   403   403   403   401
+bulletins-explanation-detail        ok    ok    404   403   403   403   ok    403   403   403   403   403   403   403   401
+bulletins-explanation-review        405   403   403   403   403   403   403   403   403   403   403   403   403   403   401
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   401
+bulletins-explanation-submit        403   405   405   403   403   403   403   403   403   403   403   403   403   403   401
+  POST                              403   -     404   403   403   403   403   403   403   403   403   403   403   403   401
 
 # --- api dashboard ---------------------------------------------------------------------
-dashboard-overview                  ok    403   403   403   403   403   ok    403   403   403   403   401
-dashboard-portal                    ok    ok    404   403   403   403   ok    403   403   403   403   401
+dashboard-overview                  ok    403   403   403   403   403   ok    403   403   403   403   403   403   403   401
+dashboard-portal                    ok    ok    404   403   403   403   ok    403   403   403   403   403   403   403   401
 
 # --- api docs --------------------------------------------------------------------------
-api-schema                          ok    ok    ok    ok    ok    ok    ok    403   403   403   403   401
-api-docs                            ok    ok    ok    ok    ok    ok    ok    403   403   403   403   401
+api-schema                          ok    ok    ok    ok    ok    ok    ok    403   ok    ok    ok    403   403   403   401
+api-docs                            ok    ok    ok    ok    ok    ok    ok    403   ok    ok    ok    403   403   403   401
 
 # --- admin -----------------------------------------------------------------------------
-admin                               admin admin admin admin admin admin admin admin admin admin admin admin"""
+admin                               admin admin admin admin admin admin admin admin admin admin admin admin admin admin admin"""
 
 
 def _parse(table: str) -> list[Route]:

@@ -32,7 +32,7 @@ from bulletins import services as bulletins
 from bulletins.models import ExplanationRequest
 from letters import services as letters
 from orgs import notifications
-from orgs.models import AuditEvent
+from orgs.models import AuditEvent, ContactPerson
 from payroll import services as payroll
 from payroll.transfer.jobs import JOB_KEY, export_path
 
@@ -176,4 +176,5 @@ def build_matrix_world():
         standard=standard, item=items["ENV"], batch=batch, inspection=inspection, report=report,
         bulletin=published, draft=draft, explanation=request, employee=employee,
         audit_event=audit_event, notification=notification, page="scoring", month="2026-10",
+        contact_a=ContactPerson.objects.get(user=w.users["contact_a"], ended_at__isnull=True),
     )  # fmt: skip
