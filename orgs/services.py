@@ -338,9 +338,7 @@ def contact_candidates(institution: Institution):
     所属机构 it is and who are not its (or any institution's) current contact person."""
     return (
         User.objects.filter(is_active=True, role=Role.CONTACT, institution=institution)
-        .exclude(
-            pk__in=ContactPerson.objects.filter(ended_at__isnull=True).values("user_id")
-        )
+        .exclude(pk__in=ContactPerson.objects.filter(ended_at__isnull=True).values("user_id"))
         .order_by("username")
     )
 
