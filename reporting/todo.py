@@ -11,6 +11,7 @@ Registered in ReportingConfig.ready(). Reads through reporting.access and report
 
 import datetime
 
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -25,6 +26,14 @@ from . import access, selectors
 from .models import Report, ReportItem
 
 MENU = "reporting"
+DEADLINES = (
+    "status",
+    "year",
+    "h1_report_deadline",
+    "h1_review_deadline",
+    "h2_report_deadline",
+    "h2_review_deadline",
+)
 
 
 def _url(name: str, **query) -> str:
@@ -33,13 +42,12 @@ def _url(name: str, **query) -> str:
 
 
 def todo_items(user, today: datetime.date | None = None) -> list[TodoItem]:
+    """At most two queries for an institution's people (the open years, then one count of
+    everything), one for a reviewer: the home page's query count stays pinned."""
     role = user_role(user)
     today = today or timezone.localdate()
     if role in access.PREPARERS:
-        items = _institution_items(user, today)
-        if role == Role.HEAD:
-            items.append(_awaiting_head(user))
-        return items
+        return _institution_items(user, role, today)
     if role == Role.SCORER:
         return _review_items(user, ReportItem.Status.FIRST_REVIEW, today)
     if role == Role.HR:
@@ -47,38 +55,38 @@ def todo_items(user, today: datetime.date | None = None) -> list[TodoItem]:
     return []
 
 
-def overdue_halves(user, today: datetime.date) -> list[tuple[Scheme, str, object]]:
-    """(scheme, period, institution) of the user's institutions whose reporting deadline passed
-    in an open year without a submitted report."""
-    institutions = list(access.own_institutions(user))
-    if not institutions:
+def _institution_items(user, role: str, today: datetime.date) -> list[TodoItem]:
+    schemes = list(Scheme.objects.filter(status__in=selectors.OPEN_STATUSES).only("pk", *DEADLINES))
+    if not schemes:
         return []
-    schemes = list(Scheme.objects.filter(status__in=selectors.OPEN_STATUSES))
-    reports = {
-        (r.scheme_id, r.institution_id, r.period): r.status
-        for r in Report.objects.filter(scheme__in=schemes, institution__in=institutions)
-    }
-    overdue = []
-    for scheme in schemes:
-        for period in HalfYear.values:
-            deadline = scheme.deadlines(period)[0]
-            if not deadline or deadline >= today:
-                continue
-            for institution in institutions:
-                status = reports.get((scheme.pk, institution.pk, period))
-                if status is None or status in selectors.NOT_SUBMITTED:
-                    overdue.append((scheme, period, institution))
-    return overdue
-
-
-def _institution_items(user, today: datetime.date) -> list[TodoItem]:
-    mine = access.reports_visible_to(user)
-    open_years = mine.filter(scheme__status__in=selectors.OPEN_STATUSES)
-    return [
+    # The half-years whose reporting deadline passed: each institution without a submitted
+    # report for one is overdue (no report at all counts too).
+    passed = [
+        (scheme.pk, period)
+        for scheme in schemes
+        for period in HalfYear.values
+        if (deadline := scheme.deadlines(period)[0]) and deadline < today
+    ]
+    in_passed = Q(reports__period="")  # matches no report: no deadline passed
+    for scheme_id, period in passed:
+        in_passed |= Q(reports__scheme_id=scheme_id, reports__period=period)
+    open_year = Q(reports__scheme__in=schemes)
+    counts = access.own_institutions(user).aggregate(
+        institutions=Count("pk", distinct=True),
+        submitted_passed=Count(
+            "reports", filter=in_passed & ~Q(reports__status__in=selectors.NOT_SUBMITTED)
+        ),
+        returned=Count("reports", filter=open_year & Q(reports__status=Report.Status.RETURNED)),
+        draft=Count("reports", filter=open_year & Q(reports__status=Report.Status.DRAFT)),
+        awaiting_head=Count(
+            "reports", filter=open_year & Q(reports__status=Report.Status.AWAITING_HEAD)
+        ),
+    )
+    items = [
         TodoItem(
             key="reporting.overdue",
             label=_("Data reports past their reporting deadline"),
-            count=len(overdue_halves(user, today)),
+            count=counts["institutions"] * len(passed) - counts["submitted_passed"],
             url=_url("reporting:report_list", overdue="on"),
             menu=MENU,
             level="danger",
@@ -86,7 +94,7 @@ def _institution_items(user, today: datetime.date) -> list[TodoItem]:
         TodoItem(
             key="reporting.returned",
             label=_("Data reports returned to correct"),
-            count=open_years.filter(status=Report.Status.RETURNED).count(),
+            count=counts["returned"],
             url=_url("reporting:report_list", status=Report.Status.RETURNED),
             menu=MENU,
             level="warning",
@@ -94,32 +102,35 @@ def _institution_items(user, today: datetime.date) -> list[TodoItem]:
         TodoItem(
             key="reporting.draft",
             label=_("Data reports to prepare and submit"),
-            count=open_years.filter(status=Report.Status.DRAFT).count(),
+            count=counts["draft"],
             url=_url("reporting:report_list", status=Report.Status.DRAFT),
             menu=MENU,
         ),
     ]
-
-
-def _awaiting_head(user) -> TodoItem:
-    return TodoItem(
-        key="reporting.awaiting_head",
-        label=_("Data reports awaiting your approval"),
-        count=access.reports_visible_to(user).filter(status=Report.Status.AWAITING_HEAD).count(),
-        url=_url("reporting:report_list", status=Report.Status.AWAITING_HEAD),
-        menu=MENU,
-        level="warning",
-    )
+    if role == Role.HEAD:
+        items.append(
+            TodoItem(
+                key="reporting.awaiting_head",
+                label=_("Data reports awaiting your approval"),
+                count=counts["awaiting_head"],
+                url=_url("reporting:report_list", status=Report.Status.AWAITING_HEAD),
+                menu=MENU,
+                level="warning",
+            )
+        )
+    return items
 
 
 def _review_items(user, stage: str, today: datetime.date) -> list[TodoItem]:
     waiting = selectors.items_awaiting(user=user, stage=stage)
+    overdue = selectors.items_overdue(waiting, today).values("pk")
+    counts = waiting.aggregate(waiting=Count("pk"), overdue=Count("pk", filter=Q(pk__in=overdue)))
     first = stage == ReportItem.Status.FIRST_REVIEW
     return [
         TodoItem(
             key="reporting.review_overdue",
             label=_("Reported items past their review deadline"),
-            count=selectors.items_overdue(waiting, today).count(),
+            count=counts["overdue"],
             url=_url("reporting:queue"),
             menu=MENU,
             level="danger",
@@ -129,7 +140,7 @@ def _review_items(user, stage: str, today: datetime.date) -> list[TodoItem]:
             label=_("Reported items awaiting first review")
             if first
             else _("Reported items awaiting second review"),
-            count=waiting.count(),
+            count=counts["waiting"],
             url=_url("reporting:queue"),
             menu=MENU,
             level="warning",

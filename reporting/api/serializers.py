@@ -25,8 +25,15 @@ class EvidenceSerializer(serializers.ModelSerializer):
         return reverse("reporting:evidence", args=[evidence.pk])
 
 
+# Statuses, half-years and decisions are plain strings here (listed in help texts and
+# docs/REPORTING.md): their names would collide with other apps' enums in the OpenAPI schema.
+ITEM_STATUS_HELP = "draft, awaiting_head, first_review, second_review, returned, checked"
+REPORT_STATUS_HELP = "draft, awaiting_head, in_review, returned, checked"
+
+
 class ItemSerializer(serializers.ModelSerializer):
     report = serializers.IntegerField(source="report_id", read_only=True)
+    status = serializers.CharField(read_only=True, help_text=ITEM_STATUS_HELP)
     indicator = serializers.CharField(source="indicator.code", read_only=True)
     indicator_name = serializers.CharField(source="indicator.name", read_only=True)
     department = serializers.CharField(source="indicator.department.code", read_only=True)
@@ -63,6 +70,7 @@ class ItemSerializer(serializers.ModelSerializer):
 class EventSerializer(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor.username", read_only=True, default=None)
     item = serializers.CharField(source="item.indicator.code", read_only=True, default=None)
+    action = serializers.CharField(read_only=True)
     action_label = serializers.CharField(source="get_action_display", read_only=True)
 
     class Meta:
@@ -75,6 +83,8 @@ class ReportSerializer(serializers.ModelSerializer):
     year = serializers.IntegerField(source="scheme.year", read_only=True)
     institution = serializers.CharField(source="institution.code", read_only=True)
     institution_name = serializers.CharField(source="institution.name", read_only=True)
+    period = serializers.CharField(read_only=True, help_text="h1 (上半年) or h2 (下半年)")
+    status = serializers.CharField(read_only=True, help_text=REPORT_STATUS_HELP)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     submitted_by = serializers.CharField(source="submitted_by.username", default=None)
     reporting_deadline = serializers.SerializerMethodField()
@@ -119,10 +129,15 @@ class ReportDetailSerializer(ReportSerializer):
 
 class ReportOpenSerializer(serializers.Serializer):
     year = serializers.IntegerField()
-    period = serializers.ChoiceField(choices=HalfYear.choices)
+    period = serializers.CharField(help_text="h1 (上半年) or h2 (下半年)")
     institution = serializers.CharField(
         required=False, allow_blank=True, default="", help_text="Needed only by someone of several"
     )
+
+    def validate_period(self, value):
+        if value not in HalfYear.values:
+            raise serializers.ValidationError("h1 or h2")
+        return value
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -145,8 +160,16 @@ class EvidenceUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
 
 
+def _decision(choices):
+    def validate(value):
+        if value not in choices:
+            raise serializers.ValidationError(" / ".join(choices))
+
+    return serializers.CharField(help_text=", ".join(choices), validators=[validate])
+
+
 class FirstReviewSerializer(serializers.Serializer):
-    decision = serializers.ChoiceField(choices=services.FIRST_DECISIONS)
+    decision = _decision(services.FIRST_DECISIONS)
     reason = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=services.REASON_MAX_LENGTH
     )
@@ -157,7 +180,7 @@ class FirstReviewSerializer(serializers.Serializer):
 
 
 class SecondReviewSerializer(serializers.Serializer):
-    decision = serializers.ChoiceField(choices=services.SECOND_DECISIONS)
+    decision = _decision(services.SECOND_DECISIONS)
     reason = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=services.REASON_MAX_LENGTH
     )

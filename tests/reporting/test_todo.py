@@ -59,3 +59,17 @@ def test_review_todos_and_review_overdue(world, year, ratio):
     assert "reporting" in todo.providers()
     keys = [i.key for i in todo.todo_for(world.users["hr"])]
     assert "reporting.second_review" in keys
+
+
+def test_no_deadline_no_overdue_and_few_queries(world, year, ratio, django_assert_max_num_queries):
+    report_of(world, year)
+    report_of(world, year, period="h2")
+    with django_assert_max_num_queries(2):
+        items = _items(world.users["contact_a"])
+    assert "reporting.overdue" not in items and items["reporting.draft"].count == 2
+    with django_assert_max_num_queries(2):
+        assert _items(world.users["head_a"])["reporting.draft"].count == 2
+    for persona in ("hr", "scorer"):
+        with django_assert_max_num_queries(1):
+            todo_items(world.users[persona], today=TODAY)
+    assert todo_items(world.users["auditor"]) == []
