@@ -162,14 +162,15 @@ def scheme_update(*, actor: User, scheme: Scheme, **settings_) -> Scheme:
     scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
     fields = (*SCHEME_SETTINGS, *SCHEME_OPTIONS)
     before = snapshot(scheme, fields)
+    values = {name: getattr(scheme, name) for name in fields}
     for name, value in settings_.items():
         if name not in fields:
             raise TypeError(f"Unknown scheme setting {name!r}")
         setattr(scheme, name, value)
-    after = snapshot(scheme, fields)
-    if any(after[name] != before[name] for name in SCHEME_SETTINGS):
+    if any(getattr(scheme, name) != values[name] for name in SCHEME_SETTINGS):
         _require_draft(scheme)
-    if after != before and scheme.is_locked:
+    changed = any(getattr(scheme, name) != values[name] for name in fields)
+    if changed and scheme.is_locked:
         raise ValidationError(
             _("The %(year)s appraisal is published and locked.") % {"year": scheme.year}
         )
@@ -178,7 +179,8 @@ def scheme_update(*, actor: User, scheme: Scheme, **settings_) -> Scheme:
         raise ValidationError(errors)
     scheme.full_clean()
     scheme.save()
-    if after != before:
+    after = snapshot(scheme, fields)
+    if changed:
         audit_record(actor=actor, action="scheme.update", obj=scheme, before=before, after=after)
     return scheme
 
