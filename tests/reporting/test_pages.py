@@ -234,3 +234,38 @@ def test_the_list_shows_status_and_deadlines(world, year, ratio, client_for):
     assert "A01" in html and "2026-07-10" in html
     assert client_for("norole").get(url("report_list")).status_code == 403
     assert client_for("acceptance").get(url("report_list")).status_code == 403
+
+
+def test_a_deadline_indicator_takes_a_completion_date(world, year, ratio, client_for):
+    import datetime
+
+    from appraisal.models import Indicator
+
+    Indicator.objects.filter(pk=ratio.indicator.pk).update(max_points=Decimal("5"))
+    deadline = Indicator.objects.create(
+        scheme=year.scheme, code="B4", part="business", name="网点改造", method="ratio",
+        direction="deadline", max_points=Decimal("5"), department=world.dept,
+        applies_to_all=False,
+    )  # fmt: skip
+    deadline.institutions.set([world.a])
+    target = Target.objects.create(
+        indicator=deadline,
+        institution=world.a,
+        period="h1",
+        kind="deadline",
+        deadline=datetime.date(2026, 6, 30),
+    )
+    year.scheme.reports_need_head_approval = False
+    year.scheme.save()
+    contact, scorer, hr = client_for("contact_a"), client_for("scorer"), client_for("hr")
+    _start(contact, year)
+    report = Report.objects.get(institution=world.a)
+    b4 = item(report, "B4")
+    page = contact.get(url("report_detail", report.pk)).content.decode()
+    assert 'data-testid="completed_on-B4"' in page and 'data-testid="actual_value-B4"' not in page
+    contact.post(url("item_detail", b4.pk), {"completed_on": "2026-06-20"})
+    contact.post(url("report_submit", report.pk), CONFIRM)
+    scorer.post(url("item_first_review", b4.pk), {**CONFIRM, "decision": "accept"})
+    hr.post(url("item_second_review", b4.pk), {**CONFIRM, "decision": "accept"})
+    target.refresh_from_db()
+    assert target.completed_on == datetime.date(2026, 6, 20)

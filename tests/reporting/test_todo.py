@@ -73,3 +73,14 @@ def test_no_deadline_no_overdue_and_few_queries(world, year, ratio, django_asser
         with django_assert_max_num_queries(1):
             todo_items(world.users[persona], today=TODAY)
     assert todo_items(world.users["auditor"]) == []
+
+
+def test_the_overdue_task_tells_each_report_once(world, year, ratio):
+    from reporting.tasks import notify_overdue_reports
+
+    year.scheme.h1_report_deadline = datetime.date(2026, 7, 15)
+    year.scheme.save()
+    report_of(world, year)
+    assert notify_overdue_reports(TODAY.isoformat()) == 2  # A's contact person and head
+    assert notify_overdue_reports(TODAY.isoformat()) == 0
+    assert notify_overdue_reports("2026-07-01") == 0  # before the deadline
