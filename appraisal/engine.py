@@ -220,6 +220,8 @@ def combined_score(rule: IndicatorRule, parts: Mapping[str, Decimal]) -> Decimal
     """An average or weighted indicator's score from its scorers' parts (scorer_parts), not
     rounded (points are rounded at the part totals, as every indicator score is)."""
     if rule.aggregation == Aggregation.WEIGHTED:
+        if any(s.weight is None for s in rule.scorers):
+            raise ValueError(f"{rule.code}: a weighted average needs every scorer's weight")
         return sum((s.weight * parts[s.key] for s in rule.scorers), ZERO)
     return sum((parts[s.key] for s in rule.scorers), ZERO) / len(rule.scorers)
 

@@ -181,7 +181,11 @@ ScorerFormSet = forms.formset_factory(
 
 def scorer_formset(data=None, *, indicator: Indicator | None = None):
     initial = [
-        {"department": r.department_id, "leader": r.leader_id, "weight": r.weight}
+        {
+            "department": r.department_id,
+            "leader": r.leader_id,
+            "weight": None if r.weight is None else r.weight.normalize(),
+        }
         for r in (indicator.scorers.all() if indicator is not None else [])
     ]
     return ScorerFormSet(data, initial=initial, prefix="scorers")

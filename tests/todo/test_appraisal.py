@@ -191,9 +191,10 @@ def test_no_open_year_nothing_to_score(world, year):
 # --- Fixed cost, labels --------------------------------------------------------------------------
 
 
+# HR: proposals, scores awaiting review (评分需复核), appeals.
 @pytest.mark.parametrize(
     "persona, queries",
-    [("hr", 2), ("scorer", 3), ("head_a", 1), ("auditor", 0), ("payroll", 0), ("norole", 0)],
+    [("hr", 3), ("scorer", 3), ("head_a", 1), ("auditor", 0), ("payroll", 0), ("norole", 0)],
 )
 def test_queries_per_persona(world, year, django_assert_num_queries, persona, queries):
     indicator(year, "C2", department=world.dept)
