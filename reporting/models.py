@@ -164,7 +164,7 @@ class ReportEvent(models.Model):
         SAVE = "save", _("Item saved")
         EVIDENCE = "evidence", _("Evidence added")
         IMPORT = "import", _("Imported from Excel")
-        SUBMIT = "submit", _("Submitted")
+        SUBMIT = "submit", _("Report submitted")
         HEAD_APPROVE = "head_approve", _("Approved by the head")
         HEAD_RETURN = "head_return", _("Returned by the head")
         FIRST_ACCEPT = "first_accept", _("Accepted at first review")

@@ -26,6 +26,7 @@ from . import access, selectors, services, transfer
 from .filters import ReportFilterSet
 from .forms import CorrectionForm, ImportForm, ItemForm, StartForm
 from .models import Report, ReportEvidence, ReportItem
+from .templatetags.reporting_ui import plain_figure
 
 REPORTS_PER_PAGE = 50
 XLSX = transfer.XLSX_CONTENT_TYPE
@@ -156,7 +157,7 @@ def _render_report(request, report: Report, *, forms=None, import_errors=None, s
             item.form = forms.get(item.pk) or ItemForm(
                 item=item,
                 initial={
-                    "actual_value": item.actual_value,
+                    "actual_value": plain_figure(item.actual_value),
                     "completed_on": item.completed_on,
                     "note": item.note,
                 },
