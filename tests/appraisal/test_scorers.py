@@ -566,3 +566,36 @@ def test_indicator_page_sets_the_scorers_of_an_open_year(client_for, world, year
     response = client.post(url, {**data, "scorers-2-weight": "0.3"})
     assert response.status_code == 200
     assert "they must add up to exactly 1" in response.content.decode()
+
+
+def test_a_new_year_copies_the_scorers_and_a_draft_changes_them_with_the_indicator(
+    client_for, world, year
+):
+    _set(world, year, Aggregation.WEIGHTED, ("0.5", "0.3", "0.2"))
+    draft = services.scheme_create(actor=world.users["hr"], year=2027)
+    e1 = draft.indicators.get(code="E1")
+    assert e1.aggregation == Aggregation.WEIGHTED
+    assert [(s.department_id, s.leader_id, s.weight) for s in e1.scorers.all()] == [
+        (year.dc.pk, None, D("0.5")),
+        (world.dept.pk, None, D("0.3")),
+        (None, world.users["leader"].pk, D("0.2")),
+    ]
+    url = reverse("appraisal:indicator_edit", kwargs={"year": 2027, "pk": e1.pk})
+    data = {
+        "code": "E1", "part": "execution", "name": "重点工作", "max_points": "400",
+        "method": "deduct", "direction": "", "department": year.dc.pk, "applies_to_all": "on",
+        "sort_order": "0", "aggregation": "average",
+        "scorers-TOTAL_FORMS": "3", "scorers-INITIAL_FORMS": "0",
+        "scorers-MIN_NUM_FORMS": "0", "scorers-MAX_NUM_FORMS": "20",
+        "scorers-0-department": year.dc.pk, "scorers-1-leader": world.users["leader"].pk,
+    }  # fmt: skip
+    response = client_for("hr").post(url, data)
+    assert response.status_code == 302
+    e1.refresh_from_db()
+    assert (e1.name, e1.aggregation, e1.scorers.count()) == ("重点工作", "average", 2)
+    event = AuditEvent.objects.filter(action="indicator.update").latest("id")
+    assert event.after["aggregation"] == "average" and len(event.after["scorers"]) == 2
+    # A department of an average that is not among its scorers is refused, page and service.
+    response = client_for("hr").post(url, {**data, "department": world.dept.pk})
+    assert response.status_code == 200
+    assert "own department (AQ) is one of its scorers" in response.content.decode()
