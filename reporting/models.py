@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from appraisal.models import HalfYear, Indicator, Scheme, Target
 from orgs.models import Institution
-from orgs.uploads import stored_name
+from orgs.uploads import display_name, stored_name
 
 
 class Report(models.Model):
@@ -153,7 +153,12 @@ class ReportEvidence(models.Model):
         ordering = ["uploaded_at", "pk"]
 
     def __str__(self):
-        return self.file.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The uploaded file's sanitized name, without the stored name's token."""
+        return display_name(self.file.name)
 
 
 class ReportEvent(models.Model):

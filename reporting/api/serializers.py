@@ -13,12 +13,13 @@ from reporting.models import Report, ReportEvent, ReportEvidence, ReportItem
 
 
 class EvidenceSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="display_name", read_only=True)
     url = serializers.SerializerMethodField()
     uploaded_by = serializers.CharField(source="uploaded_by.username", read_only=True)
 
     class Meta:
         model = ReportEvidence
-        fields = ["id", "url", "uploaded_by", "uploaded_at"]
+        fields = ["id", "name", "url", "uploaded_by", "uploaded_at"]
         read_only_fields = fields
 
     def get_url(self, evidence) -> str:

@@ -44,7 +44,9 @@ def test_the_whole_chain_through_the_pages(world, year, ratio, client_for):
     b3.refresh_from_db()
     assert b3.actual_value == Decimal("600") and b3.note == "上半年营业收入"
     evidence = b3.evidence.get()
-    assert contact.get(url("evidence", evidence.pk)).status_code == 200
+    download = contact.get(url("evidence", evidence.pk))
+    assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
+    assert "佐证.pdf" in contact.get(url("report_detail", report.pk)).content.decode()
 
     # Submitting needs the dialog's confirmation; then it goes to the head (the default setting).
     assert contact.post(url("report_submit", report.pk)).status_code == 400
