@@ -6,6 +6,7 @@ dialog's confirmation (orgs.confirm)."""
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -290,11 +291,17 @@ def item_detail(request, pk):
         form = ItemForm(request.POST, request.FILES, item=item)
         if form.is_valid():
             try:
-                services.item_save(actor=user, item=item, **form.values())
-                if form.cleaned_data.get("evidence"):
-                    services.evidence_add(actor=user, item=item, file=form.cleaned_data["evidence"])
+                # The figure and the file together or neither.
+                with transaction.atomic():
+                    services.item_save(actor=user, item=item, **form.values())
+                    if form.cleaned_data.get("evidence"):
+                        services.evidence_add(
+                            actor=user, item=item, file=form.cleaned_data["evidence"]
+                        )
             except ValidationError as e:
-                if "file" in getattr(e, "error_dict", {}):
+                if not hasattr(e, "error_dict"):  # not editable now: say so, whatever the form
+                    return refused(request, _refusal_message(e))
+                if "file" in e.error_dict:
                     form.add_error("evidence", e.error_dict["file"])
                 else:
                     apply_errors(form, e)

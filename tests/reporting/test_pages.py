@@ -221,6 +221,8 @@ def test_evidence_is_checked_by_content(world, year, ratio, client_for):
     response = contact.post(url("item_detail", b3.pk), {"note": "x", "evidence": fake})
     assert response.status_code == 400
     assert not b3.evidence.exists()
+    b3.refresh_from_db()
+    assert b3.note == ""  # the note and the file together or neither
 
 
 def test_the_list_shows_status_and_deadlines(world, year, ratio, client_for):
