@@ -192,6 +192,10 @@ def scheme_deadlines_check(scheme: Scheme) -> dict:
     after the year closes)."""
     errors = {}
     year = scheme.year
+    if all(getattr(scheme, name) is None for name in DEADLINES):
+        return errors
+    if not isinstance(year, int) or not 1 <= year < datetime.MAXYEAR:
+        return errors  # an impossible year: full_clean names it
     windows = {
         "h1": (datetime.date(year, 1, 1), datetime.date(year, 12, 31)),
         "h2": (datetime.date(year, 7, 1), datetime.date(year + 1, 6, 30)),
