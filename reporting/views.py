@@ -3,6 +3,8 @@
 gets 403; every irreversible step (submit, approve, return, accept, correct) needs the confirm
 dialog's confirmation (orgs.confirm)."""
 
+from functools import wraps
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -35,6 +37,21 @@ XLSX = transfer.XLSX_CONTENT_TYPE
 
 def _refusal_message(error: ValidationError) -> str:
     return " ".join(error.messages)
+
+
+def _in_scope(get):
+    """Out of the user's scope is 404 before anything else, the confirmation included: whether a
+    POST was confirmed says nothing about another institution's report."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, pk, *args, **kwargs):
+            get(request.user, pk=pk)
+            return view(request, pk, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 # --- List and queue ------------------------------------------------------------------------------
@@ -201,6 +218,7 @@ def _report_step(request, pk, step, success: str):
 
 @role_required(*access.PREPARERS)
 @require_POST
+@_in_scope(access.report_get_for_user)
 @confirmation_required
 def report_submit(request, pk):
     return _report_step(
@@ -213,6 +231,7 @@ def report_submit(request, pk):
 
 @role_required(Role.HEAD)
 @require_POST
+@_in_scope(access.report_get_for_user)
 @confirmation_required
 def report_approve(request, pk):
     return _report_step(
@@ -225,6 +244,7 @@ def report_approve(request, pk):
 
 @role_required(Role.HEAD)
 @require_POST
+@_in_scope(access.report_get_for_user)
 @confirmation_required(reason=True)
 def report_return(request, pk):
     return _report_step(
@@ -340,6 +360,7 @@ def _item_step(request, pk, step, success: str):
 
 @role_required(Role.SCORER)
 @require_POST
+@_in_scope(access.item_get_for_user)
 @confirmation_required
 def item_first_review(request, pk):
     """初审: decision accept, return (reason) or correct (the corrected figure and a reason)."""
@@ -363,6 +384,7 @@ def item_first_review(request, pk):
 
 @role_required(Role.HR)
 @require_POST
+@_in_scope(access.item_get_for_user)
 @confirmation_required
 def item_second_review(request, pk):
     """复核: decision accept (the figure counts from now on) or return (reason)."""

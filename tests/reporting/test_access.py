@@ -35,6 +35,7 @@ def test_contact_b_sees_nothing_of_a(world, a_report, client_for):
     ):
         assert client.get(path).status_code == 404, path
     for path, data in (
+        (url("report_submit", report.pk), {}),  # 404 before the confirmation is looked at
         (url("report_submit", report.pk), CONFIRM),
         (url("item_detail", b3.pk), {"actual_value": "1"}),
         (url("report_import", report.pk), {}),
@@ -50,6 +51,10 @@ def test_contact_b_sees_nothing_of_a(world, a_report, client_for):
         (api("item-second-review", b3.pk), {"decision": "accept"}),
     ):
         assert client.post(path, data).status_code == 404, path
+    # The review steps are not for a contact person's role at all: 403.
+    assert client.post(url("item_first_review", b3.pk), CONFIRM).status_code == 403
+    # Another scorer's department, a head of another institution: 404 before the confirmation.
+    assert client_for("head_b").post(url("report_approve", report.pk)).status_code == 404
     # Opening A's report through the form or the API: A is not theirs.
     assert (
         client.post(url("report_start"), {"year": 2026, "period": "h1", "institution": "A01"})
