@@ -53,7 +53,7 @@ def test_contact_b_sees_nothing_of_a(world, a_report, client_for):
         assert client.post(path, data).status_code == 404, path
     # The review steps are not for a contact person's role at all: 403.
     assert client.post(url("item_first_review", b3.pk), CONFIRM).status_code == 403
-    # Another scorer's department, a head of another institution: 404 before the confirmation.
+    # A head of another institution: 404, before the confirmation is looked at.
     assert client_for("head_b").post(url("report_approve", report.pk)).status_code == 404
     # Opening A's report through the form or the API: A is not theirs.
     assert (
