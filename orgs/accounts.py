@@ -150,7 +150,7 @@ def account_update(
         user.contact_institutions.set(contact_institutions)
     # A contact person moved to another institution, or given another role, is no longer the
     # contact person of the old one (orgs.services.contact_person_end).
-    from .services import contact_persons_end_for
+    from .contacts import contact_persons_end_for
 
     contact_persons_end_for(actor=actor, user=user)
     after = _state(user)

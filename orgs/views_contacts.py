@@ -1,5 +1,5 @@
 """考核联络员: the contact persons of an institution, named and ended by HR or its head
-(orgs.services.contact_person_name / contact_person_end; docs/REPORTING.md, "Contact persons")."""
+(orgs.contacts.contact_person_name / contact_person_end; docs/REPORTING.md, "Contact persons")."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import access, services
+from . import access, contacts
 from .confirm import confirmation_refusal, refused
 from .forms import ContactPersonForm
 from .models import ContactPerson, Employee
@@ -21,7 +21,7 @@ def _form(request, institution):
     return ContactPersonForm(
         request.POST or None,
         institution=institution,
-        candidates=services.contact_candidates(institution),
+        candidates=contacts.contact_candidates(institution),
         employees=employees,
     )
 
@@ -32,14 +32,14 @@ def institution_contacts(request, code):
     """Who reports for the institution: its current contact persons and the earlier ones. Anyone
     who sees the institution reads them; HR and its head name and end them."""
     institution = access.institution_get_for_user(request.user, code=code)
-    can_name = services.can_name_contacts(request.user, institution)
+    can_name = contacts.can_name_contacts(request.user, institution)
     form = _form(request, institution) if can_name else None
     if request.method == "POST":
         if not can_name:
             raise PermissionDenied
         if form.is_valid():
             try:
-                contact = services.contact_person_name(
+                contact = contacts.contact_person_name(
                     actor=request.user,
                     institution=institution,
                     user=form.cleaned_data["user"],
@@ -55,15 +55,15 @@ def institution_contacts(request, code):
                     % {"user": contact.user, "institution": institution},
                 )
                 return redirect("orgs:institution_contacts", code=institution.code)
-    contacts = list(
+    namings = list(
         ContactPerson.objects.filter(institution=institution)
         .select_related("user", "employee", "named_by", "ended_by")
         .order_by("ended_at", "-named_at", "-id")
     )
     context = {
         "institution": institution,
-        "current": [c for c in contacts if c.ended_at is None],
-        "earlier": [c for c in contacts if c.ended_at is not None],
+        "current": [c for c in namings if c.ended_at is None],
+        "earlier": [c for c in namings if c.ended_at is not None],
         "form": form,
         "can_name": can_name,
     }
@@ -81,12 +81,12 @@ def contact_end(request, pk):
         pk=pk,
         institution__in=access.institutions_visible_to(request.user),
     )
-    if not services.can_name_contacts(request.user, contact.institution):
+    if not contacts.can_name_contacts(request.user, contact.institution):
         raise PermissionDenied
     if refusal := confirmation_refusal(request):
         return refused(request, refusal)
     try:
-        services.contact_person_end(actor=request.user, contact=contact)
+        contacts.contact_person_end(actor=request.user, contact=contact)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

@@ -227,7 +227,7 @@ def seed() -> dict:
 def _contacts(accounts: dict) -> None:
     """The contact persons' accounts, of their institutions, named by HR (audited, like real
     work), each linked to the employee record of the same person."""
-    from orgs.services import contact_person_name
+    from orgs.contacts import contact_person_name
 
     names = {username: name for username, name, _role in DEMO_ACCOUNTS}
     for username, code in CONTACTS.items():

@@ -15,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from orgs import access, notifications, selectors, services
+from orgs import access, contacts, notifications, selectors, services
 from orgs.filters import (
     AuditEventFilterSet,
     EmployeeFilterSet,
@@ -271,7 +271,7 @@ class InstitutionContactViewSet(
 
     def create(self, request, *args, **kwargs):
         institution = self.institution()
-        if not services.can_name_contacts(request.user, institution):
+        if not contacts.can_name_contacts(request.user, institution):
             raise PermissionDenied
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -290,7 +290,7 @@ class InstitutionContactViewSet(
                     {"staff_number": [_("No employee of this institution has this number.")]}
                 )
         try:
-            contact = services.contact_person_name(
+            contact = contacts.contact_person_name(
                 actor=request.user,
                 institution=institution,
                 user=user,
@@ -307,7 +307,7 @@ class InstitutionContactViewSet(
         """End the naming: the account no longer sees the institution nor reports for it."""
         contact = self.get_object()
         try:
-            contact = services.contact_person_end(actor=request.user, contact=contact)
+            contact = contacts.contact_person_end(actor=request.user, contact=contact)
         except DjangoValidationError as error:
             raise drf_validation_error(error) from None
         return Response(self.get_serializer(contact).data)

@@ -10,14 +10,9 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
+from orgs.contacts import contact_persons_end_for
 from orgs.models import Institution, Role, ScoringDepartment, User
-from orgs.services import (
-    SYSTEM_USERNAME,
-    audit_record,
-    contact_persons_end_for,
-    institution_update,
-    system_user,
-)
+from orgs.services import SYSTEM_USERNAME, audit_record, institution_update, system_user
 
 from .models import ExternalAccount, Source
 from .rules import Grant, Profile, RoleRule, role_grant

@@ -2,9 +2,10 @@
 see that institution only; ending a naming, or moving the account, takes it away."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from orgs import services
+from orgs import contacts
 from orgs.accounts import account_update
 from orgs.models import AuditEvent, ContactPerson, Notification, Role
 
@@ -66,17 +67,17 @@ def test_readers_read_the_contact_persons_but_name_nobody(world, candidate, clie
 
 def test_only_a_contact_account_of_the_institution_can_be_named(world, candidate):
     hr = world.users["hr"]
-    with pytest.raises(services.ValidationError) as refused:
-        services.contact_person_name(actor=hr, institution=world.b, user=candidate)
+    with pytest.raises(ValidationError) as refused:
+        contacts.contact_person_name(actor=hr, institution=world.b, user=candidate)
     assert "is not an account of 乙机构" in str(refused.value)
-    with pytest.raises(services.ValidationError):
-        services.contact_person_name(actor=hr, institution=world.a, user=world.users["scorer"])
-    with pytest.raises(services.ValidationError) as twice:
-        services.contact_person_name(actor=hr, institution=world.a, user=world.users["contact_a"])
+    with pytest.raises(ValidationError):
+        contacts.contact_person_name(actor=hr, institution=world.a, user=world.users["scorer"])
+    with pytest.raises(ValidationError) as twice:
+        contacts.contact_person_name(actor=hr, institution=world.a, user=world.users["contact_a"])
     assert "already a contact person" in str(twice.value)
     other = world.b.employees.first()
-    with pytest.raises(services.ValidationError) as employee:
-        services.contact_person_name(actor=hr, institution=world.a, user=candidate, employee=other)
+    with pytest.raises(ValidationError) as employee:
+        contacts.contact_person_name(actor=hr, institution=world.a, user=candidate, employee=other)
     assert "employee" in employee.value.message_dict
 
 
@@ -104,7 +105,7 @@ def test_moving_the_account_to_another_institution_ends_its_naming(world):
 
 
 def test_a_contact_account_needs_its_institution(world):
-    with pytest.raises(services.ValidationError) as refused:
+    with pytest.raises(ValidationError) as refused:
         account_update(
             actor=world.users["sysadmin"], user=world.users["contact_a"], institution=None
         )
