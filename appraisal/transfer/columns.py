@@ -19,7 +19,7 @@ from orgs.importing.columns import (
     _two_decimals,
 )
 
-from ..models import Direction, LedgerEntry, Method, Part, Period
+from ..models import Aggregation, Direction, LedgerEntry, Method, Part, Period
 
 SCHEME_SHEET = "方案"
 GROUP_SHEET = "考核组别"
@@ -162,6 +162,41 @@ def _parse_codes(value) -> tuple[str, ...]:
     return tuple(dict.fromkeys(code for code in codes if code))
 
 
+# 评分规则 of an indicator with several scorers (docs/SCORING.md, "Several scorers").
+AGGREGATION_LABELS = {
+    "累加": Aggregation.SUM,
+    "平均": Aggregation.AVERAGE,
+    "加权": Aggregation.WEIGHTED,
+}
+AGGREGATION_ALIASES = {"算术平均": Aggregation.AVERAGE, "加权平均": Aggregation.WEIGHTED}
+SCORER_SEPARATORS = (",", "，", "、", ";", "；")
+WEIGHT_PLACES = Decimal("0.0001")
+
+
+def _parse_scorers(value) -> tuple[tuple[str, Decimal | None], ...]:
+    """评分人: departments (code or name) and leaders (account) separated by commas, each with
+    ":weight" for a weighted average, e.g. "督查室:0.5, AQ:0.3, leader:0.2". Names are resolved
+    by the validation."""
+    text = _parse_text(value)
+    for separator in SCORER_SEPARATORS[1:]:
+        text = text.replace(separator, SCORER_SEPARATORS[0])
+    scorers = []
+    for item in text.split(SCORER_SEPARATORS[0]):
+        name, _colon, weight = item.replace("：", ":").partition(":")
+        name, weight = name.strip(), weight.strip()
+        if not name:
+            if weight:
+                raise InvalidCell(_("Write each scorer's name before its weight."))
+            continue
+        number = None
+        if weight:
+            number = _to_decimal(weight)
+            if number != number.quantize(WEIGHT_PLACES):
+                raise InvalidCell(_("A weight has at most four decimals."))
+        scorers.append((name, number))
+    return tuple(scorers)
+
+
 # fmt: off
 POINTS_FORMAT = "0.00"
 MONEY_FORMAT = "#,##0.00"
@@ -237,6 +272,15 @@ INDICATOR_COLUMNS = (
            help="必填。系统中已有评分科室的名称或编码。"),
     Column("适用机构", "institutions", _parse_codes, blank_is_none=True, example=None, width=30,
            help="适用的机构编码，用逗号（, 或 ，）分隔；留空表示适用于全部机构。"),
+    Column("评分规则", "aggregation", _choice(AGGREGATION_LABELS, AGGREGATION_ALIASES),
+           blank_is_none=True, example=None, width=10, choices=tuple(AGGREGATION_LABELS),
+           help="选填（几人评分）。累加：各评分人的分值合计后计分一次；平均：各评分人分别计分后"
+           "取算术平均；加权：各评分人分别计分后按权重加权（权重合计为1）。"
+           "评分规则和评分人都留空：不改变该指标现有的评分人。"),
+    Column("评分人", "scorers", _parse_scorers, blank_is_none=True, example=None, width=30,
+           help="选填（几人评分）。同时评分的科室（编码或名称）和领导（账号），用逗号分隔；"
+           "加权时在后面写“:权重”，如 督查室:0.5, 安全生产科:0.3, leader:0.2。"
+           "平均、加权须包括本指标的评分科室。评分规则填“累加”且本列留空：仅由评分科室评分。"),
 )
 TARGET_COLUMNS = (
     Column("机构编码", "institution", _parse_text, required=True, example="A001",

@@ -33,7 +33,14 @@ from .columns import (
 )
 from .reading import year_workbook_read
 from .results import YearImportResult
-from .validation import SETTINGS, IndicatorRow, YearPlan, year_workbook_validate
+from .validation import (
+    SETTINGS,
+    IndicatorRow,
+    YearPlan,
+    scorers_given,
+    scorers_of,
+    year_workbook_validate,
+)
 
 SOURCE = "import"  # LedgerEntry.source of what the import writes
 # Long enough for the slowest import; the key is deleted as soon as the import ends anyway.
@@ -164,7 +171,7 @@ def _institutions_write(actor, plan: YearPlan, groups: dict, result: YearImportR
 def _indicators_write(actor, plan: YearPlan, scheme, institutions, result) -> None:
     """The 指标 sheet's rows over the draft's indicators; those of the draft the sheet does not
     list are removed first (the sheet defines the year's indicators exactly)."""
-    existing = {i.code: i for i in scheme.indicators.prefetch_related("institutions")}
+    existing = {i.code: i for i in scheme.indicators.prefetch_related("institutions", "scorers")}
     for code in plan.removed_indicators:
         with _scheme_row(plan):
             services.indicator_delete(actor=actor, indicator=existing.pop(code))
@@ -183,7 +190,13 @@ def _indicators_write(actor, plan: YearPlan, scheme, institutions, result) -> No
             continue
         with _reported_at(plan.sheets[INDICATOR_SHEET], row.number):
             services.indicator_save(
-                actor=actor, scheme=scheme, indicator=indicator, institutions=listed, **row.fields
+                actor=actor,
+                scheme=scheme,
+                indicator=indicator,
+                institutions=listed,
+                aggregation=row.aggregation,
+                scorers=row.scorers,
+                **row.fields,
             )
         if indicator is None:
             result.indicators_created += 1
@@ -197,6 +210,8 @@ def _indicator_differs(indicator, row: IndicatorRow) -> bool:
         if (value.pk if name == "department" else value) != current:
             return True
     listed = {i.code for i in indicator.institutions.all()}
+    if row.aggregation is not None and scorers_given(row) != scorers_of(indicator):
+        return True
     return listed != set(row.institution_codes or ())
 
 

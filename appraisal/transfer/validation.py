@@ -21,11 +21,11 @@ from orgs.importing.validation import (
     _ParsedRow,
     _rows_parse,
 )
-from orgs.models import CODE_VALIDATOR, AssessmentGroup, Institution, ScoringDepartment
+from orgs.models import CODE_VALIDATOR, AssessmentGroup, Institution, ScoringDepartment, User
 from orgs.services import PrizeRow
 
 from .. import engine, services
-from ..models import Indicator, LedgerEntry, Method, Part, Scheme
+from ..models import Aggregation, Indicator, LedgerEntry, Method, Part, Scheme
 from .columns import (
     GROUP_SHEET,
     INDICATOR_COLUMNS,
@@ -83,6 +83,9 @@ class IndicatorRow:
     code: str
     fields: dict  # indicator_save's fields; the department resolved
     institution_codes: tuple[str, ...] | None  # None: applies to all
+    # 评分规则 and 评分人 (several scorers), resolved; both None: the scorers stay as they are.
+    aggregation: str | None = None
+    scorers: list | None = None  # services.ScorerSpec
 
 
 @dataclass
@@ -194,12 +197,18 @@ def year_workbook_validate(data: YearWorkbookData) -> YearPlan:
     groups = _fetch(
         AssessmentGroup.objects.prefetch_related("prizes"), ("code", "name"), group_refs
     )
+    scorer_names = {name for r in ind_rows for name, _weight in r.get("scorers") or ()}
     departments = list(
         _fetch(
             ScoringDepartment.objects.all(),
             ("code", "name"),
-            (r.get("department") for r in ind_rows),
+            [*(r.get("department") for r in ind_rows), *scorer_names],
         )
+    )
+    leaders = (
+        {u.username: u for u in User.objects.filter(username__in=scorer_names)}
+        if scorer_names
+        else {}
     )
     grouped = dict(
         Institution.objects.filter(group__isnull=False).values_list("code", "group__code")
@@ -209,7 +218,8 @@ def year_workbook_validate(data: YearWorkbookData) -> YearPlan:
     if base_scheme is not None:
         base = list(
             base_scheme.indicators.select_related("department").prefetch_related(
-                Prefetch("institutions", queryset=Institution.objects.only("id", "code"))
+                Prefetch("institutions", queryset=Institution.objects.only("id", "code")),
+                "scorers",
             )
         )
 
@@ -225,13 +235,14 @@ def year_workbook_validate(data: YearWorkbookData) -> YearPlan:
     known_codes = inst_codes | institutions.keys()
 
     plan_indicators, sheet_specs = _indicators_check(
-        sheets[INDICATOR_SHEET], ind_rows, departments, known_codes, errors
+        sheets[INDICATOR_SHEET], ind_rows, departments, known_codes, errors, leaders
     )
     base_specs = {i.code: _spec_of(i) for i in base}
     defines = not locked and sheets[INDICATOR_SHEET] is not None
     removed: list[str] = []
     if locked and sheets[INDICATOR_SHEET] is not None:
         _indicators_compare(scheme, sheets[INDICATOR_SHEET], ind_rows, base, departments, errors)
+        _scorers_compare(scheme, sheets[INDICATOR_SHEET], plan_indicators, base, errors)
         plan_indicators = []
     if defines:
         # The sheet is the year's list: last year's indicators a new scheme would copy, and the
@@ -437,7 +448,9 @@ def _new_department_code(name: str, departments) -> str:
     return f"DEPT{n:02d}"
 
 
-def _indicators_check(sheet, rows: list[_ParsedRow], departments, known_codes, errors):
+def _indicators_check(
+    sheet, rows: list[_ParsedRow], departments, known_codes, errors, leaders=None
+):
     """The workbook's indicators: what indicator_save is given, and their specs."""
     if sheet is None:
         return [], {}
@@ -457,7 +470,8 @@ def _indicators_check(sheet, rows: list[_ParsedRow], departments, known_codes, e
                 sheet.error(row.number, "institutions", row.cells.get("institutions"), message)
             )
             row.failed.add("institutions")
-        skip = {"scheme", "department", "institutions", "method"}  # method: parsed as a pair
+        # method: parsed as a pair; aggregation and scorers: checked by _scorers_resolve
+        skip = {"scheme", "department", "institutions", "method", "aggregation", "scorers"}
         _model_check(sheet, row, Indicator(), skip, errors)
         method, direction = row.get("method") or (None, "")
         if method == Method.RATIO and row.get("part") == Part.EXECUTION:
@@ -480,7 +494,10 @@ def _indicators_check(sheet, rows: list[_ParsedRow], departments, known_codes, e
             "applies_to_all": codes is None,
             "sort_order": order,
         }
-        plan.append(IndicatorRow(row.number, fields["code"], fields, codes))
+        aggregation, scorers = _scorers_resolve(
+            sheet, row, fields, departments, leaders or {}, errors
+        )
+        plan.append(IndicatorRow(row.number, fields["code"], fields, codes, aggregation, scorers))
         specs[fields["code"]] = _IndicatorSpec(
             code=fields["code"],
             part=fields["part"],
@@ -491,6 +508,66 @@ def _indicators_check(sheet, rows: list[_ParsedRow], departments, known_codes, e
             listed=frozenset(codes or ()),
         )
     return plan, specs
+
+
+def _scorers_resolve(sheet, row: _ParsedRow, fields, departments, leaders, errors):
+    """评分规则 and 评分人 of a row: (aggregation, [ScorerSpec]) checked by the service's rules
+    (services.indicator_scorers_check), or (None, None) when both are blank."""
+    aggregation, named = row.get("aggregation"), row.get("scorers")
+    if aggregation is None and named is None:
+        return None, None
+    aggregation = aggregation or Aggregation.SUM
+    specs = []
+    for name, weight in named or ():
+        department = _department_find(departments, name)
+        leader = leaders.get(name) if department is None else None
+        if department is None and leader is None:
+            message = _("No scoring department or leader account is called %(name)s.") % {
+                "name": name
+            }
+            errors.append(sheet.error(row.number, "scorers", row.cells.get("scorers"), message))
+            return None, None
+        specs.append(services.ScorerSpec(department=department, leader=leader, weight=weight))
+    indicator = Indicator(
+        code=fields["code"], method=fields["method"], department=fields["department"]
+    )
+    for problem in services.indicator_scorers_check(indicator, aggregation, specs):
+        errors.append(sheet.error(row.number, "scorers", row.cells.get("scorers"), problem))
+    return aggregation, specs
+
+
+def scorers_of(indicator) -> tuple:
+    """An indicator's rule and scorers, comparable with an IndicatorRow's (scorers_given)."""
+    return indicator.aggregation, [
+        (s.department_id, s.leader_id, None if s.weight is None else s.weight.normalize())
+        for s in indicator.scorers.all()
+    ]
+
+
+def scorers_given(row: IndicatorRow) -> tuple:
+    return row.aggregation, [
+        (
+            s.department.pk if s.department else None,
+            s.leader.pk if s.leader else None,
+            None if s.weight is None else s.weight.normalize(),
+        )
+        for s in row.scorers or ()
+    ]
+
+
+def _scorers_compare(scheme, sheet, plan: list[IndicatorRow], base, errors) -> None:
+    """An open year's scorers change on the indicator's page (or the API), not by a workbook:
+    the sheet's 评分规则 and 评分人, where given, must be the indicator's."""
+    existing = {i.code: i for i in base}
+    for row in plan:
+        indicator = existing.get(row.code)
+        if indicator is None or (row.aggregation is None and row.scorers is None):
+            continue
+        if scorers_given(row) != scorers_of(indicator):
+            message = _(
+                "The %(year)s scheme is %(status)s: change the scorers of %(code)s on its page."
+            ) % {"year": scheme.year, "status": scheme.get_status_display(), "code": row.code}
+            errors.append(sheet.error(row.number, "scorers", None, message))
 
 
 def _indicators_compare(scheme, sheet, rows: list[_ParsedRow], base, departments, errors) -> None:

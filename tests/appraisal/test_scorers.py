@@ -599,3 +599,89 @@ def test_a_new_year_copies_the_scorers_and_a_draft_changes_them_with_the_indicat
     response = client_for("hr").post(url, {**data, "department": world.dept.pk})
     assert response.status_code == 200
     assert "own department (AQ) is one of its scorers" in response.content.decode()
+
+
+# --- The year workbook: 评分规则 and 评分人 -----------------------------------------------------
+
+
+def _workbook_with_scorers(scorers, rule="加权"):
+    from .workbooks import INDICATORS, full_year
+
+    sheets = full_year()
+    header, *rows = sheets["指标"]
+    sheets["指标"] = [
+        [*header, "评分规则", "评分人"],
+        *([*row, rule, scorers] if row[0] == "E1" else row for row in rows),
+    ]
+    assert header == INDICATORS
+    return sheets
+
+
+@pytest.fixture
+def departments(world):
+    from ..factories import ScoringDepartmentFactory
+    from .workbooks import DEPARTMENTS
+
+    return {
+        code: ScoringDepartmentFactory(code=code, name=name) for code, name in DEPARTMENTS.items()
+    }
+
+
+def test_the_year_workbook_sets_the_scorers(world, departments):
+    from appraisal.transfer import year_workbook_import
+
+    from .workbooks import upload
+
+    sheets = _workbook_with_scorers("督查室:0.5, AQ：0.3，leader:0.2")
+    year_workbook_import(actor=world.users["hr"], file=upload(sheets))
+    e1 = Scheme.objects.get(year=2025).indicators.get(code="E1")
+    assert e1.aggregation == Aggregation.WEIGHTED
+    assert [(s.key, s.weight) for s in e1.scorers.all()] == [
+        (f"d{departments['DC'].pk}", D("0.5")),
+        (f"d{departments['AQ'].pk}", D("0.3")),
+        (f"l{world.users['leader'].pk}", D("0.2")),
+    ]
+    # The workbook's E1 entries are HR's, so DC's part: A01 has −3 and −2.5 on E1.
+    # 0.5 × 394.5 + 0.3 × 400 + 0.2 × 400 = 197.25 + 120 + 80.
+    assert Result.objects.get(scheme__year=2025, institution__code="A01").execution == D("397.25")
+
+
+@pytest.mark.parametrize(
+    ("scorers", "message"),
+    [
+        ("督查室:0.5, AQ:0.3, leader:0.1", "they must add up to exactly 1"),
+        ("督查室:0.5, 无此人:0.5", "No scoring department or leader account is called 无此人"),
+        ("AQ:0.5, leader:0.5", "own department (DC)"),
+    ],
+)
+def test_the_year_workbook_refuses_wrong_scorers(world, departments, scorers, message):
+    from appraisal.transfer import year_workbook_import
+    from orgs.importing import ImportFailed
+
+    from .workbooks import upload
+
+    with pytest.raises(ImportFailed) as caught:
+        year_workbook_import(actor=world.users["hr"], file=upload(_workbook_with_scorers(scorers)))
+    errors = [(e.sheet, e.column, e.message) for e in caught.value.errors]
+    assert any(s == "指标" and c == "评分人" and message in m for s, c, m in errors), errors
+    assert not Scheme.objects.filter(year=2025).exists()
+
+
+def test_an_open_years_workbook_must_name_the_same_scorers(world, departments):
+    from appraisal.transfer import year_workbook_import
+    from orgs.importing import ImportFailed
+
+    from .workbooks import upload
+
+    hr = world.users["hr"]
+    year_workbook_import(
+        actor=hr, file=upload(_workbook_with_scorers("DC:0.5, AQ:0.3, leader:0.2"))
+    )
+    assert Scheme.objects.get(year=2025).status == Scheme.Status.OPEN
+    # The same scorers again: accepted (the entries of the 评分 sheet are replaced).
+    year_workbook_import(
+        actor=hr, file=upload(_workbook_with_scorers("督查室:0.5, AQ:0.3, leader:0.2"))
+    )
+    with pytest.raises(ImportFailed) as caught:
+        year_workbook_import(actor=hr, file=upload(_workbook_with_scorers("DC, leader", "平均")))
+    assert any("change the scorers of E1 on its page" in e.message for e in caught.value.errors)
