@@ -247,6 +247,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "letters.remind_unsigned",
         "schedule": crontab(hour=8, minute=30),
     },
+    # 数据填报 past a reporting or review deadline: each person who must act is told once
+    # (reporting.services.reports_overdue_notify, docs/REPORTING.md).
+    "reporting-notify-overdue-daily": {
+        "task": "reporting.notify_overdue_reports",
+        "schedule": crontab(hour=8, minute=45),
+    },
     "acceptance-flag-missing-reports-weekly": {
         "task": "acceptance.flag_missing_reports",
         "schedule": crontab(hour=9, minute=0, day_of_week=1),  # Mondays: flags the past week

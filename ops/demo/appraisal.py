@@ -15,6 +15,10 @@ recomputed), in the order an HR department lives them:
   and report the figures (上半年 final; 下半年 the year to date, since the year is still running).
   HR's bonus, a bonus proposal and a veto proposal waiting for HR, and JG008 vetoed again: 不合格
   two years running, so its 2026 result shows 诫勉谈话.
+  From 下半年 the institutions report their own figures (数据填报, ops/demo/reporting.py): JG001's
+  and JG002's 下半年 figures come through the chain, not from the departments. 集团重点项目推进
+  (ZX01) is scored by 督查室, 办公室 and the leader 郑国华, weighted 0.5 / 0.3 / 0.2; and since
+  November 执行力建设 needs review (评分需复核): the leader's latest deduction waits for HR.
 
 Every entry is within what the rules count (|points| ≤ the indicator's max, a bonus ≤ the cap).
 Deterministic; a year that exists already is left as it is."""
@@ -254,13 +258,23 @@ def _targets_set(scheme: Scheme, *, hr: User) -> None:
             save("YW14", units[inst_code], period, deadline=deadline)
 
 
-def _figures_report(scheme: Scheme, *, scorers: dict[str, User]) -> None:
+# The institutions whose 下半年 figures come through their own reports (ops/demo/reporting.py).
+REPORTED_H2 = ("JG001", "JG002")
+
+
+def _figures_report(scheme: Scheme, *, scorers: dict[str, User]) -> dict:
     """What was achieved, reported by each indicator's department: 上半年 final, 下半年 the year to
-    date (the year is still running, so most are short of the whole year's target)."""
+    date (the year is still running, so most are short of the whole year's target). The 下半年
+    figures of REPORTED_H2 are returned instead, {(institution code, indicator code): figures}:
+    those institutions report them themselves."""
+    reported: dict[tuple[str, str], dict] = {}
     rng = random.Random(f"{DEMO_YEAR}-figures")
     indicators, units = _indicators(scheme), {i.code: i for i in _grouped()}
 
     def save(code, inst, period, **figures):
+        if period == "h2" and inst.code in REPORTED_H2:
+            reported[(inst.code, code)] = figures
+            return
         services.target_save(
             actor=scorers[indicators[code].department.code],
             indicator=indicators[code],
@@ -285,6 +299,66 @@ def _figures_report(scheme: Scheme, *, scorers: dict[str, User]) -> None:
         for period, day in zip(("h1", "h2"), done, strict=True):
             if day:
                 save("YW14", units[inst_code], period, completed_on=_iso(day))
+    return reported
+
+
+# 集团重点项目推进: 督查室 (its own department), 办公室 and the leader, weighted.
+SEVERAL = ("ZX01", "weighted", [("DCS", "0.5"), ("BGS", "0.3"), ("leader", "0.2")])
+LEADER_DEDUCTIONS = [
+    ("JG001", "-4", "重点项目现场督导发现进度滞后"),
+    ("JG002", "-2", "项目例会汇报材料不实"),
+    ("JG003", "-6", "重点项目推进不力，被集团督办"),
+    ("JG004", "-3", "项目资料归档不及时"),
+]
+OFFICE_DEDUCTIONS = [("JG001", "-2", "督办件逾期办结"), ("JG005", "-5", "重点项目信息报送不及时")]
+
+
+def _several_scorers(scheme: Scheme, *, hr: User, scorers: dict[str, User]) -> None:
+    """ZX01 scored by three: its department's entries (from _ledger) are its part; 办公室 and the
+    leader score their parts (docs/SCORING.md, "Several scorers")."""
+    code, rule, parts = SEVERAL
+    indicator = scheme.indicators.get(code=code)
+    leader = User.objects.get(username="leader")
+    departments = {d.code: d for d in ScoringDepartment.objects.all()}
+    services.indicator_scorers_set(
+        actor=hr,
+        indicator=indicator,
+        aggregation=rule,
+        scorers=[
+            services.ScorerSpec(
+                department=None if who == "leader" else departments[who],
+                leader=leader if who == "leader" else None,
+                weight=Decimal(weight),
+            )
+            for who, weight in parts
+        ],
+    )
+    units = {i.code: i for i in _grouped()}
+    for actor, rows in ((leader, LEADER_DEDUCTIONS), (scorers["BGS"], OFFICE_DEDUCTIONS)):
+        for inst_code, points, reason in rows:
+            services.ledger_entry_create(
+                actor=actor, scheme=scheme, institution=units[inst_code],
+                kind=LedgerEntry.Kind.INDICATOR, indicator=indicator, period="year",
+                points=Decimal(points), reason=reason,
+            )  # fmt: skip
+
+
+def _review_from_november(scheme: Scheme, *, hr: User) -> None:
+    """HR turns on 评分需复核 for 执行力建设 and sets the 下半年 deadlines (reporting went live
+    with 下半年, so 上半年 has none); the leader's next deduction then waits for HR's review."""
+    services.scheme_update(
+        actor=hr,
+        scheme=scheme,
+        review_execution=True,
+        h2_report_deadline=datetime.date(2027, 1, 10),
+        h2_review_deadline=datetime.date(2027, 1, 25),
+    )
+    services.ledger_entry_create(
+        actor=User.objects.get(username="leader"), scheme=scheme,
+        institution=Institution.objects.get(code="JG003"), kind=LedgerEntry.Kind.INDICATOR,
+        indicator=scheme.indicators.get(code=SEVERAL[0]), period="year", points=Decimal("-2"),
+        reason="11月重点项目督查：安全措施落实不到位",
+    )  # fmt: skip
 
 
 def _iso(day: str) -> datetime.date:
@@ -322,8 +396,9 @@ def seed_year(*, hr: User) -> Scheme | None:
     )
     _targets_set(scheme, hr=hr)
     services.scheme_transition(actor=hr, scheme=scheme, action="open")
-    _figures_report(scheme, scorers=scorers)
+    reported = _figures_report(scheme, scorers=scorers)
     _ledger(scheme, random.Random(DEMO_YEAR), scorers)
+    _several_scorers(scheme, hr=hr, scorers=scorers)
 
     # Bonus points for outstanding work (HR's own count at once), a bonus proposal and a veto
     # proposal waiting for HR, and JG008's veto approved: vetoed again, as in 2025.
@@ -336,6 +411,10 @@ def seed_year(*, hr: User) -> Scheme | None:
     )
     services.entry_decide(actor=hr, entry=accident, approved=True, note="经核实属实")
     _entry(scorers["JJJC"], scheme, units["JG004"], veto, "10", "违反中央八项规定精神被查处")
+    from .reporting import seed_reports
+
+    seed_reports(scheme, hr=hr, scorers=scorers, figures=reported)
+    _review_from_november(scheme, hr=hr)
     # Results at once (the queued recompute then finds them fresh and does nothing).
     year_results_recompute(scheme_id=scheme.pk)
     return scheme

@@ -20,7 +20,7 @@ from orgs.api.views import drf_validation_error
 from orgs.importing.results import ImportFailed
 from reporting import access, selectors, services, transfer
 from reporting.filters import ReportFilterSet
-from reporting.models import ReportEvidence, ReportItem
+from reporting.models import Report, ReportEvidence, ReportItem
 
 from .serializers import (
     EvidenceUploadSerializer,
@@ -99,13 +99,28 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def retrieve(self, request, pk=None, **kwargs):
         return self._answer(self.get_object())
 
+    def _preparer_object(self) -> Report:
+        """The report (404 out of scope), if the caller prepares it (403 otherwise): checked
+        before the request's input is read."""
+        report = self.get_object()
+        if not access.can_prepare(self.request.user, report):
+            raise PermissionDenied
+        return report
+
+    def _head_object(self) -> Report:
+        report = self.get_object()
+        if not access.is_head_of(self.request.user, report):
+            raise PermissionDenied
+        return report
+
     def create(self, request, **kwargs):
+        # Who may before what is wrong with the input (deny by default): the institution's people.
+        if not orgs_access.has_role(request.user, *access.PREPARERS):
+            raise PermissionDenied
         serializer = ReportOpenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         own = access.own_institutions(request.user)
-        if not orgs_access.has_role(request.user, *access.PREPARERS):
-            raise PermissionDenied
         institution = (
             own.filter(code=data["institution"]).first()
             if data["institution"]
@@ -125,7 +140,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None, **kwargs):
         """The institution (head or contact person) submits the report as a whole."""
-        report = self.get_object()
+        report = self._preparer_object()
         _service(lambda: services.report_submit(actor=request.user, report=report))
         return self._answer(report)
 
@@ -133,7 +148,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None, **kwargs):
         """The head approves a contact person's submission: up to HQ (初审)."""
-        report = self.get_object()
+        report = self._head_object()
         _service(lambda: services.report_head_approve(actor=request.user, report=report))
         return self._answer(report)
 
@@ -141,7 +156,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
     def return_(self, request, pk=None, **kwargs):
         """The head returns a contact person's submission, with the reasons."""
-        report = self.get_object()
+        report = self._head_object()
         serializer = ReasonSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         _service(
@@ -169,7 +184,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     )
     def import_(self, request, pk=None, **kwargs):
         """The filled Excel template (sheet 数据填报): all or nothing."""
-        report = self.get_object()
+        report = self._preparer_object()
         serializer = ImportSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
@@ -221,11 +236,18 @@ class ItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     def retrieve(self, request, pk=None, **kwargs):
         return self._answer(self.get_object())
 
+    def _preparer_item(self) -> ReportItem:
+        """The item (404 out of scope), if the caller prepares its report (403 otherwise)."""
+        item = self.get_object()
+        if not access.can_prepare(self.request.user, item.report):
+            raise PermissionDenied
+        return item
+
     @extend_schema(request=ItemSaveSerializer, responses=ItemSerializer)
     @action(detail=True, methods=["post"], parser_classes=[JSONParser, FormParser])
     def save(self, request, pk=None, **kwargs):
         """Set the figure and/or the note (the fields given)."""
-        item = self.get_object()
+        item = self._preparer_item()
         serializer = ItemSaveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         _service(
@@ -242,7 +264,7 @@ class ItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
     def evidence(self, request, pk=None, **kwargs):
         """Upload one file of 佐证材料 (checked by content: PDF, pictures, xlsx, docx)."""
-        item = self.get_object()
+        item = self._preparer_item()
         serializer = EvidenceUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         _service(
@@ -258,6 +280,8 @@ class ItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         """初审 by the indicator's department: accept, return (reason), or correct (the corrected
         actual_value or completed_on, and a reason)."""
         item = self.get_object()
+        if not access.can_first_review(request.user, item):
+            raise PermissionDenied
         serializer = FirstReviewSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -272,6 +296,8 @@ class ItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         """复核 by HR: accept (the figure is written to the target and counts) or return
         (reason)."""
         item = self.get_object()
+        if not access.can_second_review(request.user):
+            raise PermissionDenied
         serializer = SecondReviewSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         _service(

@@ -99,6 +99,26 @@ KWARGS = {
     "appraisal:appeal_detail": {"pk": "appeal"},
     "appraisal:appeal_answer": {"pk": "appeal"},
     "appraisal:appeal_evidence": {"pk": "appeal"},
+    "reporting:report_detail": {"pk": "data_report"},
+    "reporting:report_submit": {"pk": "data_report"},
+    "reporting:report_approve": {"pk": "data_report"},
+    "reporting:report_return": {"pk": "data_report"},
+    "reporting:report_template": {"pk": "data_report"},
+    "reporting:report_import": {"pk": "data_report"},
+    "reporting:item_detail": {"pk": "data_item"},
+    "reporting:item_first_review": {"pk": "data_item"},
+    "reporting:item_second_review": {"pk": "data_item"},
+    "reporting:evidence": {"pk": "data_evidence"},
+    "reporting-report-detail": {"pk": "data_report"},
+    "reporting-report-submit": {"pk": "data_report"},
+    "reporting-report-approve": {"pk": "data_report"},
+    "reporting-report-return": {"pk": "data_report"},
+    "reporting-report-import": {"pk": "data_report"},
+    "reporting-item-detail": {"pk": "data_item"},
+    "reporting-item-save": {"pk": "data_item"},
+    "reporting-item-evidence": {"pk": "data_item"},
+    "reporting-item-first-review": {"pk": "data_item"},
+    "reporting-item-second-review": {"pk": "data_item"},
     "payroll:run_detail": {"pk": "run"},
     "payroll:run_recompute": {"pk": "run"},
     "payroll:run_confirm": {"pk": "run"},
@@ -267,18 +287,18 @@ appraisal:scheme_targets            ok    403   403   ok    403   403   403   40
   POST                              -     403   403   -     403   403   403   403   403   403   403   403   403   403   login
 appraisal:approvals                 ok    403   403   403   403   403   403   403   403   403   403   403   403   403   login
   POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   login
-appraisal:scoring_grid              ok    403   403   ok    403   403   403   403   403   403   403   403   403   403   login
-appraisal:entry_create              ok    ok    ok    ok    403   403   403   403   403   403   403   403   403   403   login
-  POST                              -     -     -     -     403   403   403   403   403   403   403   403   403   403   login
-appraisal:ledger                    ok    ok    ok    ok    403   403   ok    403   403   403   403   403   403   403   login
-appraisal:entry_reverse             405   405   405   405   403   403   403   403   403   403   403   403   403   403   login
+appraisal:scoring_grid              ok    403   403   ok    403   403   403   403   ok    403   403   403   403   403   login
+appraisal:entry_create              ok    ok    ok    ok    403   403   403   403   ok    403   403   403   403   403   login
+  POST                              -     -     -     -     403   403   403   403   -     403   403   403   403   403   login
+appraisal:ledger                    ok    ok    ok    ok    403   403   ok    403   ok    403   403   403   403   403   login
+appraisal:entry_reverse             405   405   405   405   403   403   403   403   405   403   403   403   403   403   login
   POST                              -     403   404   -     403   403   403   403   403   403   403   403   403   403   login
-appraisal:evidence                  ok    ok    404   ok    404   404   ok    403   404   404   404   403   403   403   login
+appraisal:evidence                  ok    ok    404   ok    404   404   ok    403   ok    404   404   403   403   403   login
 appraisal:rankings                  ok    403   403   ok    403   403   ok    403   403   403   403   403   403   403   login
 appraisal:rankings_h1               ok    403   403   ok    403   403   ok    403   403   403   403   403   403   403   login
 appraisal:rankings_recompute        405   403   403   403   403   403   403   403   403   403   403   403   403   403   login
   POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   login
-appraisal:my_results                403   ok    ok    403   403   ok    403   403   403   403   403   403   403   403   login
+appraisal:my_results                403   ok    ok    403   403   ok    403   403   ok    403   403   403   403   403   login
 appraisal:latest                    ok    ok    ok    ok    ok    ok    ok    403   ok    ok    ok    403   403   403   login
 appraisal:year_import               ok    403   403   403   403   403   403   403   403   403   403   403   403   403   login
   POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   login
@@ -291,6 +311,29 @@ appraisal:appeal_detail             ok    ok    404   ok    403   403   ok    40
 appraisal:appeal_answer             405   403   403   405   403   403   403   403   403   403   403   403   403   403   login
   POST                              -     403   403   -     403   403   403   403   403   403   403   403   403   403   login
 appraisal:appeal_evidence           ok    ok    404   ok    403   403   ok    403   403   403   403   403   403   403   login
+
+# --- reporting (数据填报) -------------------------------------------------------------------
+reporting:report_list               ok    ok    ok    ok    403   403   ok    403   ok    ok    ok    403   403   403   login
+reporting:report_start              403   405   405   403   403   403   403   403   403   405   405   403   403   403   login
+  POST                              403   -     -     403   403   403   403   403   403   -     -     403   403   403   login
+reporting:queue                     ok    403   403   ok    403   403   403   403   403   403   403   403   403   403   login
+reporting:report_detail             ok    ok    404   ok    403   403   ok    403   ok    ok    404   403   403   403   login
+reporting:report_submit             403   405   405   403   403   403   403   403   403   405   405   403   403   403   login
+  POST                              403   -     404   403   403   403   403   403   403   -     404   403   403   403   login
+reporting:report_import             403   405   405   403   403   403   403   403   403   405   405   403   403   403   login
+  POST                              403   -     404   403   403   403   403   403   403   -     404   403   403   403   login
+reporting:report_approve            403   405   405   403   403   403   403   403   403   403   403   403   403   403   login
+  POST                              403   -     404   403   403   403   403   403   403   403   403   403   403   403   login
+reporting:report_return             403   405   405   403   403   403   403   403   403   403   403   403   403   403   login
+  POST                              403   -     404   403   403   403   403   403   403   403   403   403   403   403   login
+reporting:report_template           403   ok    404   403   403   403   403   403   403   ok    404   403   403   403   login
+reporting:item_detail               ok    ok    404   ok    403   403   ok    403   ok    ok    404   403   403   403   login
+  POST                              403   -     404   403   403   403   403   403   403   -     404   403   403   403   login
+reporting:item_first_review         403   403   403   405   403   403   403   403   403   403   403   403   403   403   login
+  POST                              403   403   403   -     403   403   403   403   403   403   403   403   403   403   login
+reporting:item_second_review        405   403   403   403   403   403   403   403   403   403   403   403   403   403   login
+  POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   login
+reporting:evidence                  ok    ok    404   ok    403   403   ok    403   ok    ok    404   403   403   403   login
 
 # --- payroll ---------------------------------------------------------------------------
 payroll:run_list                    ok    ok    ok    403   403   ok    ok    403   403   403   403   403   403   403   login
@@ -438,21 +481,21 @@ appraisal-indicator-list            ok    ok    ok    ok    ok    ok    ok    40
   POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   401
 appraisal-indicator-detail          ok    ok    ok    ok    ok    ok    ok    403   ok    ok    ok    403   403   403   401
   PATCH                             -     403   403   403   403   403   403   403   403   403   403   403   403   403   401
-appraisal-target-list               ok    ok    ok    ok    403   403   ok    403   403   403   403   403   403   403   401
+appraisal-target-list               ok    ok    ok    ok    403   403   ok    403   ok    403   403   403   403   403   401
   POST                              -     403   403   -     403   403   403   403   403   403   403   403   403   403   401
-appraisal-target-detail             ok    ok    404   404   403   403   ok    403   403   403   403   403   403   403   401
+appraisal-target-detail             ok    ok    404   404   403   403   ok    403   ok    403   403   403   403   403   401
   PATCH                             -     403   403   404   403   403   403   403   403   403   403   403   403   403   401
-appraisal-entry-list                ok    ok    ok    ok    403   403   ok    403   403   403   403   403   403   403   401
-  POST                              -     -     -     -     403   403   403   403   403   403   403   403   403   403   401
-appraisal-entry-detail              ok    ok    404   ok    403   403   ok    403   403   403   403   403   403   403   401
+appraisal-entry-list                ok    ok    ok    ok    403   403   ok    403   ok    403   403   403   403   403   401
+  POST                              -     -     -     -     403   403   403   403   -     403   403   403   403   403   401
+appraisal-entry-detail              ok    ok    404   ok    403   403   ok    403   ok    403   403   403   403   403   401
 appraisal-entry-decide              405   403   403   403   403   403   403   403   403   403   403   403   403   403   401
   POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   401
-appraisal-entry-reverse             405   405   405   405   403   403   405   403   403   403   403   403   403   403   401
+appraisal-entry-reverse             405   405   405   405   403   403   405   403   405   403   403   403   403   403   401
   POST                              -     403   404   -     403   403   403   403   403   403   403   403   403   403   401
-appraisal-result-list               ok    ok    ok    ok    403   ok    ok    403   403   403   403   403   403   403   401
-appraisal-appeal-list               ok    ok    ok    ok    403   403   ok    403   403   403   403   403   403   403   401
+appraisal-result-list               ok    ok    ok    ok    403   ok    ok    403   ok    403   403   403   403   403   401
+appraisal-appeal-list               ok    ok    ok    ok    403   403   ok    403   ok    403   403   403   403   403   401
   POST                              403   -     -     403   403   403   403   403   403   403   403   403   403   403   401
-appraisal-appeal-detail             ok    ok    404   ok    403   403   ok    403   403   403   403   403   403   403   401
+appraisal-appeal-detail             ok    ok    404   ok    403   403   ok    403   ok    403   403   403   403   403   401
 appraisal-appeal-answer             405   403   403   405   403   403   403   403   403   403   403   403   403   403   401
   POST                              -     403   403   -     403   403   403   403   403   403   403   403   403   403   401
 
@@ -508,6 +551,28 @@ bulletins-explanation-review        405   403   403   403   403   403   403   40
   POST                              -     403   403   403   403   403   403   403   403   403   403   403   403   403   401
 bulletins-explanation-submit        403   405   405   403   403   403   403   403   403   403   403   403   403   403   401
   POST                              403   -     404   403   403   403   403   403   403   403   403   403   403   403   401
+
+# --- api reporting (数据填报) ---------------------------------------------------------------
+reporting-report-list               ok    ok    ok    ok    403   403   ok    403   ok    ok    ok    403   403   403   401
+  POST                              403   -     -     403   403   403   403   403   403   -     -     403   403   403   401
+reporting-report-detail             ok    ok    404   ok    403   403   ok    403   ok    ok    404   403   403   403   401
+reporting-report-submit             405   405   405   405   403   403   405   403   405   405   405   403   403   403   401
+  POST                              403   -     404   403   403   403   403   403   403   -     404   403   403   403   401
+reporting-report-import             405   405   405   405   403   403   405   403   405   405   405   403   403   403   401
+  POST                              403   -     404   403   403   403   403   403   403   -     404   403   403   403   401
+reporting-report-approve            405   405   405   405   403   403   405   403   405   405   405   403   403   403   401
+  POST                              403   -     404   403   403   403   403   403   403   403   404   403   403   403   401
+reporting-report-return             405   405   405   405   403   403   405   403   405   405   405   403   403   403   401
+  POST                              403   -     404   403   403   403   403   403   403   403   404   403   403   403   401
+reporting-item-detail               ok    ok    404   ok    403   403   ok    403   ok    ok    404   403   403   403   401
+reporting-item-save                 405   405   405   405   403   403   405   403   405   405   405   403   403   403   401
+  POST                              403   -     404   403   403   403   403   403   403   -     404   403   403   403   401
+reporting-item-evidence             405   405   405   405   403   403   405   403   405   405   405   403   403   403   401
+  POST                              403   -     404   403   403   403   403   403   403   -     404   403   403   403   401
+reporting-item-first-review         405   405   405   405   403   403   405   403   405   405   405   403   403   403   401
+  POST                              403   403   404   -     403   403   403   403   403   403   404   403   403   403   401
+reporting-item-second-review        405   405   405   405   403   403   405   403   405   405   405   403   403   403   401
+  POST                              -     403   404   403   403   403   403   403   403   403   404   403   403   403   401
 
 # --- api dashboard ---------------------------------------------------------------------
 dashboard-overview                  ok    403   403   403   403   403   ok    403   403   403   403   403   403   403   401

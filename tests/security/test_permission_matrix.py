@@ -34,7 +34,7 @@ from .world import build_matrix_world
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "PERMISSIONS.md"
 SECTION = re.compile(r"<!-- matrix:start -->\n(.*?)<!-- matrix:end -->", re.S)
-APPS = ["orgs", "appraisal", "payroll", "letters", "acceptance", "bulletins"]
+APPS = ["orgs", "appraisal", "reporting", "payroll", "letters", "acceptance", "bulletins"]
 REFUSALS = matrix.DENIALS | {"405"}
 TWIN_PERSONAS = {"hr", "head_b", "anonymous"}
 

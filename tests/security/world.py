@@ -35,6 +35,7 @@ from orgs import notifications
 from orgs.models import AuditEvent, ContactPerson
 from payroll import services as payroll
 from payroll.transfer.jobs import JOB_KEY, export_path
+from reporting import services as reporting
 
 from ..appraisal.conftest import build_year
 from ..conftest import build_world
@@ -88,6 +89,20 @@ def build_matrix_world():
         target_value=D("1200"),
     )
     letter = letters.letter_issue(actor=hr, scheme=scheme, institution=w.a)
+
+    # --- 数据填报: A01's 下半年 report by its contact person, approved by the head, up at HQ:
+    # the figure of B3 (党建办's) and a note on C1 (the scorer's 安全生产科) with evidence.
+    contact_a = users["contact_a"]
+    data_report = reporting.report_open(
+        actor=contact_a, scheme=scheme, institution=w.a, period="h2"
+    )
+    items = {i.indicator.code: i for i in data_report.items.select_related("indicator")}
+    reporting.item_save(actor=contact_a, item=items["B3"], actual_value=D("1100"))
+    reporting.item_save(actor=contact_a, item=items["C1"], note="安全检查问题已整改")
+    data_evidence = reporting.evidence_add(actor=contact_a, item=items["C1"], file=_pdf())
+    reporting.report_submit(actor=contact_a, report=data_report)
+    reporting.report_head_approve(actor=head_a, report=data_report)
+    data_item = items["C1"]
     year_results_recompute(scheme_id=scheme.pk)
     _status(scheme, Scheme.Status.REVIEW)
     appeal = appraisal.appeal_submit(
@@ -176,5 +191,6 @@ def build_matrix_world():
         standard=standard, item=items["ENV"], batch=batch, inspection=inspection, report=report,
         bulletin=published, draft=draft, explanation=request, employee=employee,
         audit_event=audit_event, notification=notification, page="scoring", month="2026-10",
+        data_report=data_report, data_item=data_item, data_evidence=data_evidence,
         contact_a=ContactPerson.objects.get(user=w.users["contact_a"], ended_at__isnull=True),
     )  # fmt: skip
