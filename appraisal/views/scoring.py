@@ -20,6 +20,7 @@ from orgs.views import apply_errors, role_required
 
 from .. import access, selectors, services
 from ..filters import GridRowFilterSet, LedgerFilterSet, ordering_terms
+from ..models import Part
 from ..scoring_forms import EntryForm, GridFilterForm
 
 ENTRIES_PER_PAGE = 50
@@ -93,10 +94,18 @@ def entry_create(request, year):
                 % {"id": entry.pk},
             )
             return redirect(ledger_url(scheme.year, institution=entry.institution.code))
+    # 评分需复核: a scorer's or a leader's indicator points there wait for HR's review.
+    reviewed = has_role(request.user, Role.SCORER, Role.LEADER)
+    review_parts = [str(p.label) for p in Part if reviewed and scheme.review_required(p.value)]
     return render(
         request,
         "appraisal/scoring_entry_form.html",
-        {"scheme": scheme, "form": form, "self_assessment": form.is_self_assessment},
+        {
+            "scheme": scheme,
+            "form": form,
+            "self_assessment": form.is_self_assessment,
+            "review_parts": review_parts,
+        },
     )
 
 

@@ -102,6 +102,11 @@ def test_review_is_per_part(client_for, world, review):
 
 
 def test_pages_show_pending_and_hr_reviews_on_the_approvals_page(client_for, world, review):
+    form = client_for("scorer").get(reverse("appraisal:entry_create", kwargs={"year": 2026}))
+    assert form.context["review_parts"] == ["Common goals", "Execution capacity"]
+    assert 'data-testid="review-notice"' in form.content.decode()
+    hr_form = client_for("hr").get(reverse("appraisal:entry_create", kwargs={"year": 2026}))
+    assert hr_form.context["review_parts"] == []
     entry_id = _c1(client_for("scorer")).json()["id"]
     ledger = client_for("scorer").get(reverse("appraisal:ledger", kwargs={"year": 2026}))
     row = next(e for e in ledger.context["page_obj"] if e.pk == entry_id)

@@ -685,3 +685,43 @@ def test_an_open_years_workbook_must_name_the_same_scorers(world, departments):
     with pytest.raises(ImportFailed) as caught:
         year_workbook_import(actor=hr, file=upload(_workbook_with_scorers("DC, leader", "平均")))
     assert any("change the scorers of E1 on its page" in e.message for e in caught.value.errors)
+
+
+def test_grid_and_drilldown_query_counts_stay_fixed_with_several_scorers(
+    client_for, world, year, django_assert_num_queries
+):
+    from ..factories import InstitutionFactory
+
+    _set(world, year, Aggregation.AVERAGE)
+    hr = world.users["hr"]
+
+    def score(institution, points):
+        services.ledger_entry_create(
+            actor=hr, scheme=year.scheme, institution=institution, kind="indicator",
+            indicator=year.indicators["E1"], period="year", points=D(points), reason="扣分",
+        )  # fmt: skip
+
+    score(world.a, "-1")
+    year_results_recompute(scheme_id=year.scheme.pk)
+    client = client_for("hr")
+    grid = reverse("appraisal:scoring_grid", kwargs={"year": 2026})
+    mine = reverse("appraisal:my_results", kwargs={"year": 2026})
+    head = client_for("head_a")
+    client.get(grid)  # warm the sessions
+    head.get(mine)
+    # The grid's 9, and 2 for the several scorers (their rows, each one's sums); the head's page
+    # its 13, and 2 for them (the scorers with their names, each one's sums).
+    with django_assert_num_queries(11) as grid_few:
+        client.get(grid)
+    with django_assert_num_queries(15) as mine_few:
+        head.get(mine)
+    for i in range(15):
+        score(InstitutionFactory(code=f"X{i:03d}", group=world.g1), f"-{i + 1}")
+        score(world.a, "-1")
+    year_results_recompute(scheme_id=year.scheme.pk)
+    with django_assert_num_queries(len(grid_few.captured_queries)):
+        client.get(grid)
+    with django_assert_num_queries(len(mine_few.captured_queries)):
+        response = head.get(mine)
+    line = next(ln for ln in response.context["breakdown"] if ln.indicator.code == "E1")
+    assert line.score == D("394.67")  # DC's part 384, the others' 400: 1184 / 3
