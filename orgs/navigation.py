@@ -83,7 +83,7 @@ GROUPS: tuple[Group, ...] = (
             Item("rankings", _("Rankings"), "appraisal:latest", _roles(HR, SCORER, AUDITOR),
                  args=("rankings",), icon="trophy",
                  pages=("appraisal:rankings", "appraisal:rankings_h1")),
-            Item("my_results", _("My results"), "appraisal:latest", _roles(HEAD, PAYROLL),
+            Item("my_results", _("My results"), "appraisal:latest", _roles(HEAD, PAYROLL, LEADER),
                  args=("mine",), icon="chart-bar", pages=("appraisal:my_results",)),
             Item("approvals", _("Approvals"), "appraisal:approvals", _roles(HR),
                  icon="circle-check"),

@@ -2,11 +2,13 @@
 institution's own result beside its ledger. Thin: objects come through appraisal.access /
 orgs.access, reads through appraisal.selectors."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -153,7 +155,11 @@ def latest(request, page):
     )
     if scheme is None:
         raise Http404
-    return redirect(LATEST_PAGES[page], year=scheme.year)
+    target = reverse(LATEST_PAGES[page], kwargs={"year": scheme.year})
+    # The one filter a link without a year carries: a leader's 联系单位 (My results).
+    if code := request.GET.get("institution", "").strip():
+        target += "?" + urlencode({"institution": code})
+    return redirect(target)
 
 
 urlpatterns = [

@@ -25,19 +25,27 @@ NAV = re.compile(
 
 # What each persona's menu holds (orgs/navigation.py), in order.
 MENUS = {
+    "leader": [
+        "home", "schemes", "scoring", "reporting", "ledger", "my_results", "letters", "bulletins",
+        "institutions", "groups", "api",
+    ],
+    "contact_a": [
+        "home", "schemes", "reporting", "letters", "bulletins", "institutions", "groups", "api",
+    ],
     "hr": [
-        "home", "dashboard", "schemes", "scoring", "ledger", "rankings", "approvals", "appeals",
-        "year_import", "payroll", "pay_policies", "letters", "acceptance", "rollout",
+        "home", "dashboard", "schemes", "scoring", "reporting", "ledger", "rankings", "approvals",
+        "appeals", "year_import", "payroll", "pay_policies", "letters", "acceptance", "rollout",
         "weekly_reports", "bulletins", "explanations", "institutions", "groups", "orgs_import",
         "api",
     ],
     "head_a": [
-        "home", "portal", "schemes", "ledger", "my_results", "appeals", "payroll", "letters",
+        "home", "portal", "schemes", "reporting", "ledger", "my_results", "appeals", "payroll",
+        "letters",
         "weekly_reports", "bulletins", "explanations", "institutions", "groups", "api",
     ],
     "scorer": [
-        "home", "schemes", "scoring", "ledger", "rankings", "appeals", "letters", "bulletins",
-        "institutions", "groups", "api",
+        "home", "schemes", "scoring", "reporting", "ledger", "rankings", "appeals", "letters",
+        "bulletins", "institutions", "groups", "api",
     ],
     "acceptance": [
         "home", "schemes", "letters", "acceptance", "rollout", "weekly_reports", "bulletins",
@@ -48,7 +56,7 @@ MENUS = {
         "institutions", "groups", "api",
     ],
     "auditor": [
-        "home", "dashboard", "schemes", "ledger", "rankings", "appeals", "payroll",
+        "home", "dashboard", "schemes", "reporting", "ledger", "rankings", "appeals", "payroll",
         "pay_policies", "letters", "acceptance", "rollout", "weekly_reports", "bulletins",
         "explanations", "institutions", "groups", "audit", "api",
     ],

@@ -19,11 +19,17 @@ from ops.demo.orgs import DEMO_PASSWORD
 from orgs.models import Institution, User
 from orgs.todo import todo_counts, todo_for
 from payroll.models import PayPolicy, PayrollRun
+from reporting.models import Report, ReportItem
 
 from ..ops.demo import demo_seeded
 
 MENU = {
     "appraisal.proposals": "approvals",
+    "appraisal.reviews": "approvals",
+    "reporting.draft": "reporting",
+    "reporting.returned": "reporting",
+    "reporting.awaiting_head": "reporting",
+    "reporting.second_review": "reporting",
     "appraisal.appeals_pending": "appeals",
     "appraisal.appeals_answered": "appeals",
     "appraisal.unscored": "scoring",
@@ -69,7 +75,14 @@ def expected_hr(user, today) -> dict[str, int]:
         "appraisal.proposals": LedgerEntry.objects.filter(
             needs_approval=True, decision__isnull=True, reverses__isnull=True,
             reversed_by__isnull=True, scheme__status__in=["open", "review"],
+            kind__in=["bonus", "veto"],
         ).count(),
+        # 评分需复核: scorers' and leaders' indicator points waiting for HR's review.
+        "appraisal.reviews": LedgerEntry.objects.filter(
+            needs_approval=True, decision__isnull=True, reverses__isnull=True,
+            reversed_by__isnull=True, scheme__status__in=["open", "review"], kind="indicator",
+        ).count(),
+        "reporting.second_review": ReportItem.objects.filter(status="second_review").count(),
         "appraisal.appeals_pending": Appeal.objects.filter(status="pending").count(),
         "letters.to_sign": _to_sign(user),
         "letters.unsigned": Letter.objects.filter(status="issued").count(),
@@ -101,7 +114,26 @@ def expected_head(user, today) -> dict[str, int]:
         "bulletins.overdue": requested.filter(due_on__lt=today).count(),
         "bulletins.answer": requested.filter(due_on__gte=today).count(),
         "acceptance.weekly_report": own.filter(is_pilot=True).exclude(Exists(reported)).count(),
+        **_reports(own),
+        "reporting.awaiting_head": Report.objects.filter(
+            institution__in=own, status="awaiting_head", scheme__status__in=["open", "review"]
+        ).count(),
     }  # fmt: skip
+
+
+def _reports(own) -> dict[str, int]:
+    """What an institution's people (head, contact persons) have to prepare or correct. No
+    reporting deadline of the demo has passed (下半年's is 10 January)."""
+    reports = Report.objects.filter(institution__in=own, scheme__status__in=["open", "review"])
+    return {
+        "reporting.draft": reports.filter(status="draft").count(),
+        "reporting.returned": reports.filter(status="returned").count(),
+    }
+
+
+def expected_contact(user, today) -> dict[str, int]:
+    own = Institution.objects.filter(contact_persons__user=user, contact_persons__ended_at=None)
+    return {**_reports(own), "letters.to_sign": _to_sign(user)}
 
 
 def expected_scorer(user, today) -> dict[str, int]:
@@ -180,6 +212,9 @@ EXPECTED = {
     "acceptance": expected_acceptance,
     "payroll": expected_payroll,
     "auditor": lambda user, today: {"letters.to_sign": _to_sign(user)},
+    "leader": lambda user, today: {"letters.to_sign": _to_sign(user)},
+    "contact": expected_contact,
+    "contact2": expected_contact,
     "deputy1": expected_norole,
     "deputy2": expected_norole,
 }
@@ -192,6 +227,9 @@ def test_the_demo_has_something_waiting(seeded):
     today = timezone.localdate()
     hr = _nonzero(expected_hr(User.objects.get(username="hr"), today))
     assert hr["appraisal.proposals"] == 2
+    assert hr["appraisal.reviews"] == 1  # the leader's November deduction on JG003
+    head2 = _nonzero(expected_head(User.objects.get(username="head2"), today))
+    assert head2["reporting.awaiting_head"] == 1  # JG002's 下半年 report
     assert hr["letters.unsigned"] >= 2 and hr["letters.countersign"] >= 1
     assert _to_sign(User.objects.get(username="head2")) == 1
     assert _to_sign(User.objects.get(username="deputy2")) == 1
