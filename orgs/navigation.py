@@ -83,8 +83,11 @@ GROUPS: tuple[Group, ...] = (
             Item("rankings", _("Rankings"), "appraisal:latest", _roles(HR, SCORER, AUDITOR),
                  args=("rankings",), icon="trophy",
                  pages=("appraisal:rankings", "appraisal:rankings_h1")),
-            Item("my_results", _("My results"), "appraisal:latest", _roles(HEAD, PAYROLL, LEADER),
+            Item("my_results", _("My results"), "appraisal:latest", _roles(HEAD, PAYROLL),
                  args=("mine",), icon="chart-bar", pages=("appraisal:my_results",)),
+            # A leader reads the results of their 联系单位 on the same page, one at a time.
+            Item("contact_results", _("Contact institutions' results"), "appraisal:latest",
+                 _roles(LEADER), args=("mine",), icon="chart-bar", pages=("appraisal:my_results",)),
             Item("approvals", _("Approvals"), "appraisal:approvals", _roles(HR),
                  icon="circle-check"),
             Item("appeals", _("Appeals"), "appraisal:appeal_list",

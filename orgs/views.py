@@ -99,7 +99,7 @@ def home(request):
         context["institutions"] = list(
             user.contact_institutions.select_related("group", "head").order_by("code")
         )
-        context["results_url"] = navigation.url_of("my_results")
+        context["results_url"] = navigation.url_of("contact_results")
     elif role == Role.CONTACT:
         context["institution"] = (
             access.institutions_visible_to(user).select_related("group", "head").first()

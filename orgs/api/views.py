@@ -226,17 +226,18 @@ class InstitutionEmployeeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet)
         ).select_related("institution")
 
 
+_INSTITUTION_CODE = OpenApiParameter(
+    "institution_code",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description=_("Code of the institution."),
+)
+
+
 @extend_schema_view(
-    list=extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "institution_code",
-                OpenApiTypes.STR,
-                OpenApiParameter.PATH,
-                description=_("Code of the institution."),
-            )
-        ]
-    )
+    list=extend_schema(parameters=[_INSTITUTION_CODE]),
+    create=extend_schema(parameters=[_INSTITUTION_CODE]),
+    end=extend_schema(parameters=[_INSTITUTION_CODE]),
 )
 class InstitutionContactViewSet(
     mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet

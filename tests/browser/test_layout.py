@@ -61,7 +61,7 @@ def test_laptop_menu_is_beside_the_page_and_never_wraps(
     try:
         page.goto(f"{live_server.url}/orgs/institutions/")
         assert page.is_visible("#app-sidebar") and not page.is_visible("[data-testid=menu-toggle]")
-        assert page.evaluate(VISIBLE_LABELS) == 21  # HR's home and 20 items, none hidden
+        assert page.evaluate(VISIBLE_LABELS) == 22  # HR's home and 21 items, none hidden
         assert page.evaluate(WRAPPED_LABELS) == []
         active = page.locator("#app-sidebar .app-menu-item.active")
         assert active.get_attribute("data-nav") == "institutions"

@@ -69,12 +69,12 @@ def test_only_a_contact_account_of_the_institution_can_be_named(world, candidate
     hr = world.users["hr"]
     with pytest.raises(ValidationError) as refused:
         contacts.contact_person_name(actor=hr, institution=world.b, user=candidate)
-    assert "is not an account of 乙机构" in str(refused.value)
+    assert "乙机构" in refused.value.message_dict["user"][0]
     with pytest.raises(ValidationError):
         contacts.contact_person_name(actor=hr, institution=world.a, user=world.users["scorer"])
     with pytest.raises(ValidationError) as twice:
         contacts.contact_person_name(actor=hr, institution=world.a, user=world.users["contact_a"])
-    assert "already a contact person" in str(twice.value)
+    assert "已是考核联络员" in twice.value.message_dict["user"][0]  # the UI speaks Chinese
     other = world.b.employees.first()
     with pytest.raises(ValidationError) as employee:
         contacts.contact_person_name(actor=hr, institution=world.a, user=candidate, employee=other)

@@ -26,8 +26,8 @@ NAV = re.compile(
 # What each persona's menu holds (orgs/navigation.py), in order.
 MENUS = {
     "leader": [
-        "home", "schemes", "scoring", "reporting", "ledger", "my_results", "letters", "bulletins",
-        "institutions", "groups", "api",
+        "home", "schemes", "scoring", "reporting", "ledger", "contact_results", "letters",
+        "bulletins", "institutions", "groups", "api",
     ],
     "contact_a": [
         "home", "schemes", "reporting", "letters", "bulletins", "institutions", "groups", "api",

@@ -8,14 +8,14 @@ import pytest
 
 from reporting.models import Report
 
-from ..browser.conftest import browser  # noqa: F401 — the fixture
 from ..factories import PASSWORD
+from ..reporting.conftest import ratio  # noqa: F401 — B3 营业收入 with A01's 上半年 target
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PHONE = {"width": 390, "height": 844}
 
 
-def _log_in(browser, live_server, username, viewport):  # noqa: F811
+def _log_in(browser, live_server, username, viewport):
     context = browser.new_context(locale="zh-CN", viewport=viewport)
     page = context.new_page()
     page.set_default_timeout(15_000)
