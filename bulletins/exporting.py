@@ -42,6 +42,7 @@ WARNING_ZH = {
     "prize_at_risk": "奖项不稳",
     "explanation_overdue": "情况说明逾期",
     "letter_unsigned": "责任书未签署",
+    "report_overdue": "数据填报逾期",
     "no_report": "周报未报送",
 }
 WARNING_TEXT_ZH = {
@@ -51,6 +52,7 @@ WARNING_TEXT_ZH = {
     "prize_at_risk": "现获{prize_zh}，仅领先下一名{margin}分",
     "explanation_overdue": "要求报送的情况说明已逾期",
     "letter_unsigned": "一把手目标责任书未签署",
+    "report_overdue": "已过填报截止日，数据填报尚未报送",
     "no_report": "上一周未报送推进周报",
 }
 

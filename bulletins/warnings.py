@@ -8,7 +8,9 @@ An institution is warned when (docs/BULLETINS.md):
   prize or none, and it leads that unit by at most ``prize_margin`` points;
 - ``no_report``: a pilot that filed no weekly rollout report for the last closed week;
 - ``letter_unsigned``: its head's target responsibility letter is issued but not signed;
-- ``explanation_overdue``: an explanation (情况说明) asked of it is past its due day and not in.
+- ``explanation_overdue``: an explanation (情况说明) asked of it is past its due day and not in;
+- ``report_overdue``: its 数据填报 of a half-year whose reporting deadline has passed is not
+  submitted (docs/REPORTING.md, "Deadlines and overdue").
 """
 
 from dataclasses import dataclass, field
@@ -26,6 +28,7 @@ class Code(StrEnum):
     NO_REPORT = "no_report"
     LETTER_UNSIGNED = "letter_unsigned"
     EXPLANATION_OVERDUE = "explanation_overdue"
+    REPORT_OVERDUE = "report_overdue"
 
 
 # Most serious first: the order of the dashboard's list.
@@ -35,8 +38,9 @@ SEVERITY = {
     Code.BELOW_LINE: 2,
     Code.PRIZE_AT_RISK: 3,
     Code.EXPLANATION_OVERDUE: 4,
-    Code.LETTER_UNSIGNED: 5,
-    Code.NO_REPORT: 6,
+    Code.REPORT_OVERDUE: 5,
+    Code.LETTER_UNSIGNED: 6,
+    Code.NO_REPORT: 7,
 }
 
 
@@ -120,10 +124,12 @@ def year_warnings(
     no_report: set[int] = frozenset(),
     letter_unsigned: set[int] = frozenset(),
     explanation_overdue: set[int] = frozenset(),
+    report_overdue: set[int] = frozenset(),
 ) -> list[Warning]:
     """Every warning of a year, most serious first, then by institution id (stable)."""
     found = [w for s in standings for w in standing_warnings(s, limits)]
     found += [Warning(i, Code.EXPLANATION_OVERDUE) for i in explanation_overdue]
+    found += [Warning(i, Code.REPORT_OVERDUE) for i in report_overdue]
     found += [Warning(i, Code.LETTER_UNSIGNED) for i in letter_unsigned]
     found += [Warning(i, Code.NO_REPORT) for i in no_report]
     return sorted(found, key=lambda w: (w.severity, w.institution_id))

@@ -1,6 +1,7 @@
 """The early-warning list of a year read from the database in a fixed number of queries, whatever
 the number of institutions: the results, then one query each for missing weekly reports, unsigned
-letters and overdue explanations. The rules are in bulletins.warnings."""
+letters and overdue explanations, and one per half-year whose reporting deadline has passed for
+overdue 数据填报. The rules are in bulletins.warnings."""
 
 import datetime
 
@@ -10,6 +11,8 @@ from acceptance.models import WeeklyReport, week_start
 from appraisal.models import Result, Scheme
 from letters.models import Letter, Level
 from orgs.models import Institution
+from reporting.models import Report
+from reporting.selectors import NOT_SUBMITTED
 
 from . import warnings
 from .models import ExplanationRequest, policy_for
@@ -82,6 +85,30 @@ def explanation_overdue_ids(
     )
 
 
+def report_overdue_ids(
+    scheme: Scheme, institutions: QuerySet[Institution], day: datetime.date
+) -> set[int]:
+    """The appraised institutions without a submitted 数据填报 for a half-year of `scheme` whose
+    reporting deadline is before `day` (no report at all counts too): the rule of the reporting
+    待办 (reporting.todo). No query while no deadline has passed."""
+    overdue: set[int] = set()
+    for period in ("h1", "h2"):
+        deadline = scheme.deadlines(period)[0]
+        if deadline is None or deadline >= day:
+            continue
+        submitted = (
+            Report.objects.filter(scheme=scheme, period=period)
+            .exclude(status__in=NOT_SUBMITTED)
+            .values("institution_id")
+        )
+        overdue |= set(
+            institutions.filter(group__isnull=False)
+            .exclude(pk__in=submitted)
+            .values_list("pk", flat=True)
+        )
+    return overdue
+
+
 def year_warnings(
     scheme: Scheme,
     *,
@@ -98,4 +125,5 @@ def year_warnings(
         no_report=no_report_ids(institutions, day),
         letter_unsigned=letter_unsigned_ids(scheme, institutions),
         explanation_overdue=explanation_overdue_ids(scheme, institutions, day),
+        report_overdue=report_overdue_ids(scheme, institutions, day),
     )

@@ -321,6 +321,7 @@ WARNING_LABELS = {
     rules.Code.NO_REPORT: lambda: _("No weekly report"),
     rules.Code.LETTER_UNSIGNED: lambda: _("Letter not signed"),
     rules.Code.EXPLANATION_OVERDUE: lambda: _("Explanation overdue"),
+    rules.Code.REPORT_OVERDUE: lambda: _("Data report overdue"),
 }
 
 
@@ -359,6 +360,8 @@ def _warning_href(warning: rules.Warning, inst: InstitutionRow | None, scheme: S
             return urls("letters:status", scheme.year)
         case rules.Code.EXPLANATION_OVERDUE:
             return urls("bulletins:explanation_list") + f"?institution={inst.code}"
+        case rules.Code.REPORT_OVERDUE:
+            return urls("reporting:report_list") + f"?institution={inst.code}&overdue=on"
     return ""
 
 
@@ -671,6 +674,8 @@ def portal(*, user, scheme: Scheme, institution: Institution, day: datetime.date
     )
     if letter is not None and letter.status == Letter.Status.ISSUED:
         own_warnings.append(rules.Warning(institution.pk, rules.Code.LETTER_UNSIGNED))
+    if watchlist.report_overdue_ids(scheme, Institution.objects.filter(pk=institution.pk), day):
+        own_warnings.append(rules.Warning(institution.pk, rules.Code.REPORT_OVERDUE))
     warning_rows = [
         WarningRow(w, institution, warning_label(w.code), warning_detail(w), "")
         for w in sorted(own_warnings, key=lambda w: w.severity)
