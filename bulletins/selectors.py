@@ -22,6 +22,7 @@ WARNING_LABELS = {
     Code.BELOW_LINE: _("below the qualify line"),
     Code.PRIZE_AT_RISK: _("prize at risk"),
     Code.EXPLANATION_OVERDUE: _("explanation overdue"),
+    Code.REPORT_OVERDUE: _("data report overdue"),
     Code.LETTER_UNSIGNED: _("letter not signed"),
     Code.NO_REPORT: _("no weekly report"),
 }
@@ -33,6 +34,7 @@ WARNING_TEXTS = {
         "Holds prize level %(prize)s, only %(margin)s points ahead of the unit below."
     ),
     Code.EXPLANATION_OVERDUE: _("An explanation asked of it is past its due day."),
+    Code.REPORT_OVERDUE: _("Its data report (数据填报) is past the reporting deadline."),
     Code.LETTER_UNSIGNED: _("Its head has not signed the target responsibility letter."),
     Code.NO_REPORT: _("No weekly rollout report for the last closed week."),
 }

@@ -44,6 +44,7 @@ WARNING_TONES = {
     "prize_at_risk": "orange",
     "explanation_overdue": "purple",
     "letter_unsigned": "purple",
+    "report_overdue": "purple",
     "no_report": "purple",
 }
 GRADE_TONES = {"qualified": "green", "unqualified": "red"}
