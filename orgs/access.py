@@ -12,7 +12,7 @@ Rules (docs/PERMISSIONS.md):
   on for every institution those apply to); results and entries only of their 联系单位
   (appraisal.access).
 * A contact person (考核联络员) sees only the institution they are currently named for
-  (ContactPerson), and of it only its reports (reporting.access) and its targets.
+  (ContactPerson), and of it only its reports and their evidence (reporting.access).
 * Employees (personal and wage data) are visible to HR, auditors, payroll officers (their
   institutions) and heads (their own institution) — never to scorers or acceptance members.
 * Only HR changes the organisation (groups, institutions, employees, imports).

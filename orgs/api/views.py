@@ -277,9 +277,15 @@ class InstitutionContactViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        user = User.objects.filter(username=data["user"]["username"]).first()
+        # Looked up among the institution's own accounts (所属机构) only: the answer says nothing
+        # of the accounts of other institutions.
+        user = User.objects.filter(
+            username=data["user"]["username"], institution=institution
+        ).first()
         if user is None:
-            raise serializers.ValidationError({"username": [_("No such account.")]})
+            raise serializers.ValidationError(
+                {"username": [_("No account of this institution has this username.")]}
+            )
         staff_number = (data.get("employee") or {}).get("staff_number")
         employee = None
         if staff_number:
